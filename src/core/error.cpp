@@ -1,0 +1,23 @@
+#include "core/error.hpp"
+
+namespace migpower {
+namespace {
+
+std::string format_location(const std::string& file, std::size_t line, const std::string& column,
+                            const std::string& message) {
+  std::string text = file + ":" + std::to_string(line) + ": ";
+  if (!column.empty()) text += "column " + column + ": ";
+  return text + message;
+}
+
+}  // namespace
+
+LocatedError::LocatedError(std::string file, std::size_t line, std::string column,
+                           const std::string& message)
+    : InputError(format_location(file, line, column, message)),
+      file_(std::move(file)),
+      line_(line),
+      column_(std::move(column)),
+      reason_(message) {}
+
+}  // namespace migpower

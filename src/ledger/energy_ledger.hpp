@@ -1,0 +1,59 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/frame.hpp"
+#include "core/shares.hpp"
+
+namespace migpower {
+
+// Energy held by one instance over the frames seen so far.
+struct InstanceEnergy {
+  std::string gpu_uuid;
+  int gpu_i_id = 0;
+  std::string profile;
+  std::string workload;        // last non-empty label seen
+  double energy_j = 0.0;
+  double static_energy_j = 0.0;
+  double dynamic_energy_j = 0.0;
+  std::optional<double> truth_energy_j;  // integrated truth_power_w, where the source has it
+  std::size_t frames = 0;
+  double power_sum_w = 0.0;     // for mean power: power_sum_w / frames
+  double peak_power_w = 0.0;
+};
+
+// Energy of one card: what was measured, and what was left unattributed.
+struct CardEnergy {
+  std::string gpu_uuid;
+  std::string gpu_model;
+  double energy_j = 0.0;
+  double unattributed_j = 0.0;
+  std::size_t frames = 0;
+  std::size_t frames_without_power = 0;
+  std::size_t counter_intervals = 0;  // intervals integrated from the energy counter
+  std::size_t power_intervals = 0;    // intervals integrated from power x time
+  double first_timestamp_s = 0.0;
+  double last_timestamp_s = 0.0;
+};
+
+// Integrates attributed power into energy, per card and per instance, so that the instances'
+// energy (plus the card's unattributed energy) sums to the card's energy. The card's energy
+// over an interval comes from its energy counter where present and sane, else from power x time;
+// each instance gets the interval's card energy times its share of the frame that ends it.
+class EnergyLedger {
+ public:
+  void add(const Frame& frame, const FrameAttribution& attribution);
+
+  [[nodiscard]] const std::vector<CardEnergy>& cards() const { return cards_; }
+  [[nodiscard]] const std::vector<InstanceEnergy>& instances() const { return instances_; }
+
+ private:
+  std::vector<CardEnergy> cards_;
+  std::vector<InstanceEnergy> instances_;
+  // Implementation state is added by src/ledger/energy_ledger.cpp.
+};
+
+}  // namespace migpower
