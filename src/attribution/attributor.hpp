@@ -1,6 +1,12 @@
 #pragma once
 
+#include <memory>
+#include <string_view>
+#include <vector>
+
 #include "attribution/attribution.hpp"
+#include "attribution/dynamic_estimator.hpp"
+#include "attribution/static_power.hpp"
 #include "core/frame.hpp"
 #include "core/shares.hpp"
 
@@ -9,17 +15,34 @@ namespace migpower {
 // Splits each frame's measured card power among its instances: static power by the idle
 // policy, dynamic power by the split method, then reconciled to the measured total.
 // Keeps per-GPU state (e.g. the lowest power seen, for GPU models not in the catalog).
+// Move-only: estimators may hold learned state that must not be silently shared.
 class Attributor {
  public:
   explicit Attributor(AttributionOptions options);
+  // A model-based split (or a learned idle floor) in place of the baselines; a null pointer
+  // keeps the baseline that `options` names.
+  Attributor(AttributionOptions options, std::unique_ptr<DynamicEstimator> dynamic,
+             std::unique_ptr<StaticPowerEstimator> static_power = nullptr);
+  ~Attributor();
+  Attributor(Attributor&&) noexcept;
+  Attributor& operator=(Attributor&&) noexcept;
 
+  // Reuses out's storage: no heap allocation per frame once the largest frame has been seen.
   void attribute(const Frame& frame, FrameAttribution& out);
 
   [[nodiscard]] const AttributionOptions& options() const { return options_; }
+  // The dynamic split in use ("equal", "slices", "utilization" or a model's name).
+  [[nodiscard]] std::string_view method_name() const { return dynamic_->name(); }
 
  private:
   AttributionOptions options_;
-  // Implementation state is added by src/attribution/attributor.cpp.
+  std::unique_ptr<DynamicEstimator> dynamic_;
+  std::unique_ptr<StaticPowerEstimator> static_power_;
+  std::vector<double> estimates_;  // scratch, per instance
+  std::vector<double> fallback_;   // compute slices, per instance
+  std::vector<double> static_weights_;
+  std::vector<double> static_parts_;
+  std::vector<double> dynamic_parts_;
 };
 
 }  // namespace migpower

@@ -37,14 +37,28 @@ std::vector<MigProfile> seven_slice_profiles(const std::array<std::string, 6>& g
 std::vector<GpuModel> build_catalog() {
   std::vector<GpuModel> models;
   // Idle powers are typical readings of an idle card at ~30 C, not datasheet values.
-  models.push_back({"A100-SXM4-40GB", {"A100-SXM4-40GB", "A100-PCIE-40GB", "A100 40GB", "A100"},
-                    7, 8, 108, 400.0, 55.0, 1410.0, 210.0,
-                    seven_slice_profiles({"5", "10", "10", "20", "20", "40"},
-                                         {14, 14, 28, 42, 56, 98})});
-  models.push_back({"A100-80GB", {"A100-SXM4-80GB", "A100 80GB", "A100-80GB"}, 7, 8, 108, 400.0,
-                    60.0, 1410.0, 210.0,
-                    seven_slice_profiles({"10", "20", "20", "40", "40", "80"},
-                                         {14, 14, 28, 42, 56, 98})});
+  models.push_back(
+      {"A100-SXM4-40GB",
+       {"A100-SXM4-40GB", "A100-PCIE-40GB", "A100 40GB", "A100"},
+       7,
+       8,
+       108,
+       400.0,
+       55.0,
+       1410.0,
+       210.0,
+       seven_slice_profiles({"5", "10", "10", "20", "20", "40"}, {14, 14, 28, 42, 56, 98})});
+  models.push_back(
+      {"A100-80GB",
+       {"A100-SXM4-80GB", "A100 80GB", "A100-80GB"},
+       7,
+       8,
+       108,
+       400.0,
+       60.0,
+       1410.0,
+       210.0,
+       seven_slice_profiles({"10", "20", "20", "40", "40", "80"}, {14, 14, 28, 42, 56, 98})});
   models.push_back({"A30-24GB",
                     {"A30"},
                     4,
@@ -61,13 +75,28 @@ std::vector<GpuModel> build_catalog() {
                         {"2g.12gb+me", 2, 2, 28, 12.0, every_start(4, 2, 2)},
                         {"4g.24gb", 4, 4, 56, 24.0, {0}},
                     }});
-  models.push_back({"H100-80GB", {"H100 80GB", "H100-80GB", "H100-SXM5-80GB", "H100 PCIe", "H100"},
-                    7, 8, 132, 700.0, 70.0, 1980.0, 345.0,
-                    seven_slice_profiles({"10", "20", "20", "40", "40", "80"},
-                                         {16, 26, 32, 60, 64, 132})});
-  models.push_back({"H200-141GB", {"H200"}, 7, 8, 132, 700.0, 75.0, 1980.0, 345.0,
-                    seven_slice_profiles({"18", "35", "35", "71", "71", "141"},
-                                         {16, 26, 32, 60, 64, 132})});
+  models.push_back(
+      {"H100-80GB",
+       {"H100 80GB", "H100-80GB", "H100-SXM5-80GB", "H100 PCIe", "H100"},
+       7,
+       8,
+       132,
+       700.0,
+       70.0,
+       1980.0,
+       345.0,
+       seven_slice_profiles({"10", "20", "20", "40", "40", "80"}, {16, 26, 32, 60, 64, 132})});
+  models.push_back(
+      {"H200-141GB",
+       {"H200"},
+       7,
+       8,
+       132,
+       700.0,
+       75.0,
+       1980.0,
+       345.0,
+       seven_slice_profiles({"18", "35", "35", "71", "71", "141"}, {16, 26, 32, 60, 64, 132})});
   return models;
 }
 
@@ -174,7 +203,8 @@ std::optional<std::vector<int>> place_profiles(const GpuModel& model,
     const MigProfile& p = *wanted[order[k]];
     for (int s : p.starts) {
       bool free = true;
-      for (int j = s; j < s + p.compute_slices; ++j) free = free && !used[static_cast<std::size_t>(j)];
+      for (int j = s; j < s + p.compute_slices; ++j)
+        free = free && !used[static_cast<std::size_t>(j)];
       if (!free) continue;
       for (int j = s; j < s + p.compute_slices; ++j) used[static_cast<std::size_t>(j)] = true;
       starts[order[k]] = s;

@@ -10,9 +10,9 @@ namespace migpower {
 
 // A MIG profile of one GPU model: how much of the card an instance of it holds.
 struct MigProfile {
-  std::string name;         // e.g. "3g.20gb"
-  int compute_slices = 0;   // of GpuModel::compute_slices
-  int memory_slices = 0;    // of GpuModel::memory_slices
+  std::string name;        // e.g. "3g.20gb"
+  int compute_slices = 0;  // of GpuModel::compute_slices
+  int memory_slices = 0;   // of GpuModel::memory_slices
   int sm_count = 0;
   double memory_gb = 0.0;
   std::vector<int> starts;  // compute slice positions where an instance may begin
@@ -20,13 +20,13 @@ struct MigProfile {
 
 // A GPU model that supports MIG, with the power facts attribution needs.
 struct GpuModel {
-  std::string key;                  // e.g. "A100-SXM4-40GB"
-  std::vector<std::string> aliases; // substrings of NVML/DCGM model names that select it
+  std::string key;                   // e.g. "A100-SXM4-40GB"
+  std::vector<std::string> aliases;  // substrings of NVML/DCGM model names that select it
   int compute_slices = 0;
   int memory_slices = 0;
-  int sm_count = 0;                 // whole card
-  double tdp_w = 0.0;               // default power limit
-  double idle_w = 0.0;              // typical idle power at room temperature, base clocks
+  int sm_count = 0;     // whole card
+  double tdp_w = 0.0;   // default power limit
+  double idle_w = 0.0;  // typical idle power at room temperature, base clocks
   double max_sm_clock_mhz = 0.0;
   double min_sm_clock_mhz = 0.0;
   std::vector<MigProfile> profiles;

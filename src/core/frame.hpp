@@ -12,12 +12,12 @@ namespace migpower {
 // One MIG instance (or, without MIG, the whole card as one instance) at one instant.
 struct InstanceSample {
   int gpu_i_id = 0;
-  std::string profile;      // e.g. "3g.20gb"
-  int compute_slices = 0;   // from the catalog, or parsed from the profile name
-  int memory_slices = 0;    // 0 when unknown
+  std::string profile;     // e.g. "3g.20gb"
+  int compute_slices = 0;  // from the catalog, or parsed from the profile name
+  int memory_slices = 0;   // 0 when unknown
   std::array<std::optional<double>, kActivityCount> activity{};  // fractions 0..1
   std::optional<double> fb_used_mib;
-  std::string workload;               // free label, may be empty
+  std::string workload;                 // free label, may be empty
   std::optional<double> truth_power_w;  // ground truth where known (simulator)
 
   [[nodiscard]] std::optional<double> get(Activity a) const {
@@ -32,8 +32,8 @@ struct Frame {
   std::string timestamp_text;  // as it appeared in the input, echoed in outputs
   std::string gpu_uuid;
   std::string gpu_model;
-  std::optional<double> power_w;         // measured card power
-  std::optional<double> energy_mj;       // card's cumulative energy counter
+  std::optional<double> power_w;    // measured card power
+  std::optional<double> energy_mj;  // card's cumulative energy counter
   std::optional<double> sm_clock_mhz;
   std::optional<double> mem_clock_mhz;
   std::optional<double> temperature_c;

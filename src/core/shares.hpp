@@ -15,10 +15,10 @@ struct InstanceShare {
 // The split of one frame. When the frame has a measured power, the shares plus unattributed_w
 // equal it exactly (to rounding); every share is non-negative.
 struct FrameAttribution {
-  bool has_power = false;        // false: the frame had no measured power, shares are empty
+  bool has_power = false;  // false: the frame had no measured power, shares are empty
   double measured_w = 0.0;
-  double static_w = 0.0;         // card's static power estimate used this frame
-  double unattributed_w = 0.0;   // static power left unattributed (policy none), else 0
+  double static_w = 0.0;              // card's static power estimate used this frame
+  double unattributed_w = 0.0;        // static power left unattributed (policy none), else 0
   std::vector<InstanceShare> shares;  // same order as Frame::instances
 };
 

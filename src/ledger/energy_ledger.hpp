@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/frame.hpp"
@@ -15,13 +16,13 @@ struct InstanceEnergy {
   std::string gpu_uuid;
   int gpu_i_id = 0;
   std::string profile;
-  std::string workload;        // last non-empty label seen
+  std::string workload;  // last non-empty label seen
   double energy_j = 0.0;
   double static_energy_j = 0.0;
   double dynamic_energy_j = 0.0;
   std::optional<double> truth_energy_j;  // integrated truth_power_w, where the source has it
   std::size_t frames = 0;
-  double power_sum_w = 0.0;     // for mean power: power_sum_w / frames
+  double power_sum_w = 0.0;  // for mean power: power_sum_w / frames
   double peak_power_w = 0.0;
 };
 
@@ -45,15 +46,29 @@ struct CardEnergy {
 // each instance gets the interval's card energy times its share of the frame that ends it.
 class EnergyLedger {
  public:
+  // Adds one frame and its attribution (shares in frame.instances order). Frames of one GPU
+  // must come in time order; a timestamp going back throws InputError.
   void add(const Frame& frame, const FrameAttribution& attribution);
 
   [[nodiscard]] const std::vector<CardEnergy>& cards() const { return cards_; }
   [[nodiscard]] const std::vector<InstanceEnergy>& instances() const { return instances_; }
 
  private:
+  // Where the next interval of one GPU starts: its last frame with power.
+  struct GpuState {
+    std::size_t card = 0;  // index into cards_
+    bool has_anchor = false;
+    double anchor_timestamp_s = 0.0;
+    double anchor_power_w = 0.0;
+    std::optional<double> anchor_energy_mj;
+    std::vector<std::pair<int, std::size_t>> current;  // gpu_i_id -> index into instances_
+  };
+  GpuState& state_for(const Frame& frame);
+  std::size_t instance_for(GpuState& gpu, const Frame& frame, std::size_t i);
+
   std::vector<CardEnergy> cards_;
   std::vector<InstanceEnergy> instances_;
-  // Implementation state is added by src/ledger/energy_ledger.cpp.
+  std::vector<GpuState> gpus_;  // parallel to cards_
 };
 
 }  // namespace migpower

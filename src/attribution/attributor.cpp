@@ -1,0 +1,77 @@
+#include "attribution/attributor.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "attribution/baselines.hpp"
+#include "attribution/idle_policy.hpp"
+#include "attribution/reconcile.hpp"
+#include "attribution/slice_weight.hpp"
+
+namespace migpower {
+
+Attributor::Attributor(AttributionOptions options) : Attributor(options, nullptr, nullptr) {}
+
+Attributor::Attributor(AttributionOptions options, std::unique_ptr<DynamicEstimator> dynamic,
+                       std::unique_ptr<StaticPowerEstimator> static_power)
+    : options_(options), dynamic_(std::move(dynamic)), static_power_(std::move(static_power)) {
+  if (!dynamic_) dynamic_ = make_baseline(options_.method, options_.utilization_field);
+  if (!static_power_) static_power_ = std::make_unique<IdleFloorEstimator>();
+}
+
+Attributor::~Attributor() = default;
+Attributor::Attributor(Attributor&&) noexcept = default;
+Attributor& Attributor::operator=(Attributor&&) noexcept = default;
+
+void Attributor::attribute(const Frame& frame, FrameAttribution& out) {
+  out.shares.clear();
+  out.measured_w = 0.0;
+  out.static_w = 0.0;
+  out.unattributed_w = 0.0;
+  // A negative or non-finite reading is a sensor glitch, not a measurement.
+  out.has_power =
+      frame.power_w.has_value() && std::isfinite(*frame.power_w) && *frame.power_w >= 0.0;
+  if (!out.has_power) return;
+
+  const double measured = *frame.power_w;
+  const double static_w = std::clamp(static_power_->estimate(frame), 0.0, measured);
+  const double dynamic_w = std::max(measured - static_w, 0.0);
+  out.measured_w = measured;
+  out.static_w = static_w;
+
+  const std::size_t n = frame.instances.size();
+  if (n == 0) {
+    out.unattributed_w = measured;  // nobody to give it to: the operator's
+    return;
+  }
+
+  estimates_.resize(n);
+  fallback_.resize(n);
+  static_weights_.resize(n);
+  static_parts_.resize(n);
+  dynamic_parts_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) fallback_[i] = slice_weight(frame.instances[i]);
+
+  static_weights(options_.idle_policy, options_.utilization_field, frame, static_weights_);
+  if (options_.idle_policy == IdlePolicy::none) {
+    std::fill(static_parts_.begin(), static_parts_.end(), 0.0);
+    out.unattributed_w = static_w;
+  } else {
+    distribute(static_w, static_weights_, fallback_, static_parts_);
+  }
+
+  dynamic_->estimate(frame, estimates_);
+  // An idle card (all estimates 0) still draws dynamic power: split it by slices.
+  distribute(dynamic_w, estimates_, fallback_, dynamic_parts_);
+
+  out.shares.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    InstanceShare& share = out.shares[i];
+    share.gpu_i_id = frame.instances[i].gpu_i_id;
+    share.static_w = static_parts_[i];
+    share.dynamic_w = dynamic_parts_[i];
+    share.power_w = share.static_w + share.dynamic_w;
+  }
+}
+
+}  // namespace migpower

@@ -1,0 +1,84 @@
+#include <iostream>
+#include <memory>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "cli/method_options.hpp"
+#include "cli/output.hpp"
+#include "cli/source_options.hpp"
+#include "cli/usage_error.hpp"
+#include "eval/evaluation.hpp"
+
+namespace migpower::cli {
+namespace {
+
+struct EvaluateOptions {
+  SourceOptions source;
+  MethodOptions method;
+  bool compare = false;
+  std::string format = "table";
+  std::string out;
+};
+
+// Every method --compare runs, in the order the table shows them.
+std::vector<AttributionOptions> methods_to_run(const EvaluateOptions& options) {
+  const AttributionOptions chosen = to_attribution_options(options.method);
+  if (!options.compare) return {chosen};
+  std::vector<AttributionOptions> all;
+  for (const SplitMethod method :
+       {SplitMethod::equal, SplitMethod::slices, SplitMethod::utilization}) {
+    AttributionOptions o = chosen;
+    o.method = method;
+    all.push_back(o);
+  }
+  return all;
+}
+
+int evaluate_command(const EvaluateOptions& options) {
+  if (options.format != "table" && options.format != "json") {
+    throw UsageError("--format must be table or json, not '" + options.format + "'");
+  }
+  Output output(options.out);
+  const auto methods = methods_to_run(options);
+  nlohmann::json documents = nlohmann::json::array();
+  for (std::size_t i = 0; i < methods.size(); ++i) {
+    OpenedSource source(options.source);  // each method reads the source from the start
+    const EvaluationReport report = evaluate(source.frames(), methods[i], source.name());
+    if (options.format == "table") {
+      if (i > 0) output.stream() << "\n";
+      print_evaluation_table(output.stream(), report);
+    } else {
+      documents.push_back(evaluation_json(report));
+    }
+    if (i + 1 == methods.size()) source.report_skipped();
+  }
+  if (options.format == "json") {
+    output.stream() << (documents.size() == 1 ? documents.front() : documents).dump(2) << "\n";
+  }
+  output.close();
+  return 0;
+}
+
+}  // namespace
+
+void add_evaluate_command(CLI::App& app, Action& action) {
+  auto options = std::make_shared<EvaluateOptions>();
+  CLI::App* command = app.add_subcommand(
+      "evaluate",
+      "Score an attribution method against the trace's ground truth (truth_power_w): per "
+      "instance MAPE, RMSE, MAE and energy error, overall WAPE and aggregate error");
+  add_source_options(*command, options->source);
+  add_method_options(*command, options->method);
+  command->add_flag("--compare", options->compare,
+                    "Run every method (equal, slices, utilization) and print them all");
+  command->add_option("--format", options->format, "table or json")->capture_default_str();
+  command->add_option("--out,-o", options->out, "Write here instead of stdout")->type_name("FILE");
+  command->footer(
+      "Examples:\n"
+      "  migpower evaluate --scenario mixed --compare\n"
+      "  migpower simulate --scenario capped --out capped.csv && migpower evaluate capped.csv");
+  command->callback(
+      [options, &action] { action = [options] { return evaluate_command(*options); }; });
+}
+
+}  // namespace migpower::cli

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "attribution/attribution.hpp"
+
+namespace migpower::cli {
+
+// --method, --idle-policy and --field, as text until parsed so errors name the accepted values.
+struct MethodOptions {
+  std::string method = "utilization";
+  std::string idle_policy = "slices";
+  std::string field = "GR_ENGINE_ACTIVE";
+};
+
+void add_method_options(CLI::App& command, MethodOptions& options);
+
+// Throws UsageError for an unknown method, policy or field.
+[[nodiscard]] AttributionOptions to_attribution_options(const MethodOptions& options);
+
+}  // namespace migpower::cli

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <cstddef>
+#include <iosfwd>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "attribution/attribution.hpp"
+#include "core/frame.hpp"
+#include "eval/metrics.hpp"
+
+namespace migpower {
+
+// How well one attribution method matched the ground truth on one trace.
+struct EvaluationReport {
+  std::string source;  // trace path or "scenario NAME (seed N)"
+  std::string method;
+  std::string idle_policy;
+  std::vector<InstanceErrors> instances;
+  double wape_pct = 0.0;
+  double aggregate_error_pct = 0.0;
+  double max_aggregate_error_w = 0.0;
+  std::size_t frames = 0;
+  std::size_t frames_with_truth = 0;
+};
+
+// Attributes every frame of `source` with `options` and scores it against truth_power_w.
+// Throws InputError when the source has no ground truth at all.
+[[nodiscard]] EvaluationReport evaluate(FrameSource& source, const AttributionOptions& options,
+                                        std::string source_name);
+
+// A table for people: one row per instance, then the overall figures.
+void print_evaluation_table(std::ostream& out, const EvaluationReport& report);
+// The same as JSON for machines.
+[[nodiscard]] nlohmann::json evaluation_json(const EvaluationReport& report);
+
+}  // namespace migpower

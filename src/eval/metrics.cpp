@@ -1,0 +1,76 @@
+#include "eval/metrics.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace migpower {
+
+void ErrorAccumulator::add(const Frame& frame, const FrameAttribution& attribution) {
+  ++frames_;
+  if (!attribution.has_power) return;
+  ++frames_with_power_;
+  double attributed = attribution.unattributed_w;
+  for (const auto& share : attribution.shares) attributed += share.power_w;
+  const double gap = std::abs(attributed - attribution.measured_w);
+  max_aggregate_error_w_ = std::max(max_aggregate_error_w_, gap);
+  if (attribution.measured_w > 0.0) aggregate_relative_sum_ += gap / attribution.measured_w;
+
+  bool any_truth = false;
+  for (std::size_t i = 0; i < frame.instances.size() && i < attribution.shares.size(); ++i) {
+    const InstanceSample& instance = frame.instances[i];
+    if (!instance.truth_power_w) continue;
+    any_truth = true;
+    const double truth = *instance.truth_power_w;
+    const double error = attribution.shares[i].power_w - truth;
+    Sums& sums = per_instance_[{frame.gpu_uuid, instance.gpu_i_id}];
+    ++sums.frames;
+    sums.abs_sum += std::abs(error);
+    sums.sq_sum += error * error;
+    if (truth >= kMapeFloorW) {
+      ++sums.mape_frames;
+      sums.ape_sum += std::abs(error) / truth;
+    }
+    abs_error_sum_w_ += std::abs(error);
+    truth_sum_w_ += truth;
+  }
+  if (any_truth) ++frames_with_truth_;
+}
+
+std::vector<InstanceErrors> ErrorAccumulator::instance_errors(const EnergyLedger& ledger) const {
+  std::vector<InstanceErrors> out;
+  for (const auto& energy : ledger.instances()) {
+    const auto it = per_instance_.find({energy.gpu_uuid, energy.gpu_i_id});
+    if (it == per_instance_.end() || it->second.frames == 0 || !energy.truth_energy_j) continue;
+    const Sums& sums = it->second;
+    InstanceErrors e;
+    e.gpu_uuid = energy.gpu_uuid;
+    e.gpu_i_id = energy.gpu_i_id;
+    e.profile = energy.profile;
+    e.workload = energy.workload;
+    e.frames = sums.frames;
+    const auto n = static_cast<double>(sums.frames);
+    e.mape_pct =
+        sums.mape_frames > 0 ? 100.0 * sums.ape_sum / static_cast<double>(sums.mape_frames) : 0.0;
+    e.rmse_w = std::sqrt(sums.sq_sum / n);
+    e.mae_w = sums.abs_sum / n;
+    e.truth_energy_j = *energy.truth_energy_j;
+    e.estimated_energy_j = energy.energy_j;
+    e.energy_error_pct = e.truth_energy_j > 0.0
+                             ? 100.0 * (e.estimated_energy_j - e.truth_energy_j) / e.truth_energy_j
+                             : 0.0;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+double ErrorAccumulator::wape_pct() const {
+  return truth_sum_w_ > 0.0 ? 100.0 * abs_error_sum_w_ / truth_sum_w_ : 0.0;
+}
+
+double ErrorAccumulator::aggregate_error_pct() const {
+  return frames_with_power_ > 0
+             ? 100.0 * aggregate_relative_sum_ / static_cast<double>(frames_with_power_)
+             : 0.0;
+}
+
+}  // namespace migpower

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/frame.hpp"
+#include "core/shares.hpp"
+#include "ledger/energy_ledger.hpp"
+
+namespace migpower {
+
+// Error of one instance's attributed power against its ground truth.
+struct InstanceErrors {
+  std::string gpu_uuid;
+  int gpu_i_id = 0;
+  std::string profile;
+  std::string workload;
+  std::size_t frames = 0;  // frames with both an estimate and a truth
+  double mape_pct = 0.0;   // over frames whose truth is at least kMapeFloorW
+  double rmse_w = 0.0;
+  double mae_w = 0.0;
+  double truth_energy_j = 0.0;
+  double estimated_energy_j = 0.0;
+  double energy_error_pct = 0.0;  // signed: (estimated - truth) / truth
+};
+
+// Scores attributed power against truth_power_w, frame by frame.
+class ErrorAccumulator {
+ public:
+  // Frames whose truth is below this are left out of MAPE (a percentage of ~0 W means nothing)
+  // but still count in RMSE, MAE and WAPE.
+  static constexpr double kMapeFloorW = 1.0;
+
+  void add(const Frame& frame, const FrameAttribution& attribution);
+
+  // Per instance errors; energies come from the ledger that integrated the same frames.
+  [[nodiscard]] std::vector<InstanceErrors> instance_errors(const EnergyLedger& ledger) const;
+  // Sum of |estimate - truth| over sum of truth, all instances and frames.
+  [[nodiscard]] double wape_pct() const;
+  // Mean over frames of |sum of shares + unattributed - measured| / measured.
+  [[nodiscard]] double aggregate_error_pct() const;
+  [[nodiscard]] double max_aggregate_error_w() const { return max_aggregate_error_w_; }
+  [[nodiscard]] std::size_t frames() const { return frames_; }
+  [[nodiscard]] std::size_t frames_with_truth() const { return frames_with_truth_; }
+
+ private:
+  struct Sums {
+    std::size_t frames = 0;
+    std::size_t mape_frames = 0;
+    double ape_sum = 0.0;
+    double abs_sum = 0.0;
+    double sq_sum = 0.0;
+  };
+  std::map<std::pair<std::string, int>, Sums> per_instance_;
+  double abs_error_sum_w_ = 0.0;
+  double truth_sum_w_ = 0.0;
+  double aggregate_relative_sum_ = 0.0;
+  double max_aggregate_error_w_ = 0.0;
+  std::size_t frames_ = 0;
+  std::size_t frames_with_power_ = 0;
+  std::size_t frames_with_truth_ = 0;
+};
+
+}  // namespace migpower

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <ostream>
+#include <string>
+
+#include "core/frame.hpp"
+#include "core/shares.hpp"
+
+namespace migpower {
+
+// Writes attributed power as CSV: one row per instance per frame. Timestamps are echoed as the
+// input had them. Buffers internally; this is the hot path of `migpower attribute`, so numbers
+// are formatted with std::to_chars and nothing is allocated per row.
+class AttributionCsvWriter {
+ public:
+  static constexpr const char* kHeader =
+      "timestamp,gpu_uuid,gpu_i_id,gpu_i_profile,workload,power_w,static_w,dynamic_w,"
+      "card_power_w,unattributed_w,method,idle_policy\n";
+
+  AttributionCsvWriter(std::ostream& out, std::string method, std::string idle_policy);
+  ~AttributionCsvWriter();
+  AttributionCsvWriter(const AttributionCsvWriter&) = delete;
+  AttributionCsvWriter& operator=(const AttributionCsvWriter&) = delete;
+
+  void write(const Frame& frame, const FrameAttribution& attribution);
+  void flush();
+
+ private:
+  void append_text(std::string_view text);  // quoted when it holds a comma or a quote
+  void append_watts(double value);
+
+  std::ostream& out_;
+  std::string method_;
+  std::string idle_policy_;
+  std::string buffer_;
+};
+
+}  // namespace migpower

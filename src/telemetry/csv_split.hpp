@@ -1,0 +1,24 @@
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace migpower {
+
+// What split_csv_record found in one record.
+struct CsvSplit {
+  std::size_t cells = 0;       // cells in the record; may exceed the span it was given
+  std::string_view error;      // empty when well formed, else a fixed description
+  std::size_t error_cell = 0;  // index of the malformed cell when `error` is set
+};
+
+// Splits one CSV record (without its line terminator) at commas, RFC 4180 style: a cell may be
+// quoted ("a,b"), a quote inside a quoted cell is doubled (""), and a quoted cell may span lines.
+// Stores up to `cells.size()` views, which point into `record` or, for cells that needed
+// unescaping, into `scratch` (cleared here; the views stay valid until its next use).
+CsvSplit split_csv_record(std::string_view record, std::span<std::string_view> cells,
+                          std::string& scratch);
+
+}  // namespace migpower
