@@ -1,6 +1,5 @@
 #include "core/parse_number.hpp"
 
-#include <array>
 #include <charconv>
 #include <cstdlib>
 #include <string>
@@ -9,11 +8,6 @@
 namespace migpower {
 namespace {
 
-// Powers of ten that a double holds exactly.
-constexpr std::array<double, 23> kExactPow10 = {
-    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-constexpr std::uint64_t kMaxExactInteger = std::uint64_t{1} << 53;
 constexpr int kMaxFastDigits = 19;  // 10^19 - 1 still fits in 64 bits
 
 bool is_digit(char c) { return static_cast<unsigned char>(c - '0') < 10; }
@@ -67,10 +61,10 @@ std::optional<double> parse_double(std::string_view text) noexcept {
     frac_digits = p - frac_begin;
   }
   const auto digits = int_digits + frac_digits;
-  if (p == end && digits > 0 && digits <= kMaxFastDigits && mantissa <= kMaxExactInteger &&
-      frac_digits < static_cast<std::ptrdiff_t>(kExactPow10.size())) {
+  if (p == end && digits > 0 && digits <= kMaxFastDigits && mantissa <= detail::kMaxExactInteger &&
+      frac_digits <= 22) {
     double value = static_cast<double>(mantissa);
-    if (frac_digits > 0) value /= kExactPow10[static_cast<std::size_t>(frac_digits)];
+    if (frac_digits > 0) value /= detail::kExactPow10[frac_digits];
     return negative ? -value : value;
   }
   try {

@@ -23,8 +23,8 @@ inline void make_consistent(ActivityVector& a) {
   for (double& v : a) v = std::clamp(v, 0.0, 1.0);
   double& sm = at(a, Activity::sm);
   sm = std::min(sm, at(a, Activity::gr_engine));
-  for (Activity k : {Activity::sm_occupancy, Activity::tensor, Activity::fp64, Activity::fp32,
-                     Activity::fp16}) {
+  for (Activity k :
+       {Activity::sm_occupancy, Activity::tensor, Activity::fp64, Activity::fp32, Activity::fp16}) {
     at(a, k) = std::min(at(a, k), sm);
   }
 }

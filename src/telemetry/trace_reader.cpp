@@ -19,11 +19,19 @@ namespace {
 
 constexpr std::size_t kChunkBytes = std::size_t{1} << 20;
 constexpr std::size_t kMaxSkipExamples = 5;
-constexpr std::size_t kMaxCachedModels = 64;     // bounds memory on hostile input
+constexpr std::size_t kMaxCachedModels = 64;  // bounds memory on hostile input
 constexpr std::size_t kMaxCachedProfiles = 256;
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
-std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+// Built by appending: "literal" + std::string trips GCC 12's -Wrestrict (PR 105651).
+std::string quoted(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out.push_back('\'');
+  out.append(text);
+  out.push_back('\'');
+  return out;
+}
 
 }  // namespace
 
@@ -80,9 +88,9 @@ bool TraceReader::refill() {
 
 // Finds the next record: up to the first newline outside a quoted cell.
 bool TraceReader::next_record(std::string_view& record) {
-  std::size_t search = begin_;   // where to look for the next newline
-  std::size_t quotes = 0;        // quote characters in [begin_, search)
-  std::size_t inner_lines = 0;   // newlines inside quoted cells of this record
+  std::size_t search = begin_;  // where to look for the next newline
+  std::size_t quotes = 0;       // quote characters in [begin_, search)
+  std::size_t inner_lines = 0;  // newlines inside quoted cells of this record
   while (true) {
     const void* found =
         search < end_ ? std::memchr(buffer_.data() + search, '\n', end_ - search) : nullptr;
@@ -91,7 +99,7 @@ bool TraceReader::next_record(std::string_view& record) {
       stop = static_cast<std::size_t>(static_cast<const char*>(found) - buffer_.data());
       const char* const from = buffer_.data() + search;
       if (std::memchr(from, '"', stop - search) != nullptr) {
-        quotes += static_cast<std::size_t>(std::count(from, buffer_.data() + stop, '"'));
+        quotes += static_cast<std::size_t>(std::count(from, from + (stop - search), '"'));
       }
       if (quotes % 2 != 0) {  // the newline is inside a quoted cell
         search = stop + 1;
@@ -167,27 +175,56 @@ void TraceReader::read_header() {
     }
     kinds_.push_back(kind);
     switch (kind) {
-      case Column::timestamp: timestamp_col_ = index; break;
-      case Column::gpu_uuid: uuid_col_ = index; break;
-      case Column::gpu_model: model_col_ = index; break;
-      case Column::gpu_i_id: id_col_ = index; break;
-      case Column::gpu_i_profile: profile_col_ = index; break;
-      case Column::workload: workload_col_ = index; break;
-      case Column::truth_power: truth_col_ = index; break;
-      case Column::power: power_col_ = index; break;
-      case Column::energy: energy_col_ = index; break;
-      case Column::sm_clock: sm_clock_col_ = index; break;
-      case Column::mem_clock: mem_clock_col_ = index; break;
-      case Column::temperature: temperature_col_ = index; break;
-      case Column::power_limit: power_limit_col_ = index; break;
-      case Column::fb_used: fb_col_ = index; break;
+      case Column::timestamp:
+        timestamp_col_ = index;
+        break;
+      case Column::gpu_uuid:
+        uuid_col_ = index;
+        break;
+      case Column::gpu_model:
+        model_col_ = index;
+        break;
+      case Column::gpu_i_id:
+        id_col_ = index;
+        break;
+      case Column::gpu_i_profile:
+        profile_col_ = index;
+        break;
+      case Column::workload:
+        workload_col_ = index;
+        break;
+      case Column::truth_power:
+        truth_col_ = index;
+        break;
+      case Column::power:
+        power_col_ = index;
+        break;
+      case Column::energy:
+        energy_col_ = index;
+        break;
+      case Column::sm_clock:
+        sm_clock_col_ = index;
+        break;
+      case Column::mem_clock:
+        mem_clock_col_ = index;
+        break;
+      case Column::temperature:
+        temperature_col_ = index;
+        break;
+      case Column::power_limit:
+        power_limit_col_ = index;
+        break;
+      case Column::fb_used:
+        fb_col_ = index;
+        break;
       case Column::activity:
-      case Column::ignored: break;
+      case Column::ignored:
+        break;
     }
   }
-  for (const auto& [column, name] : {std::pair{timestamp_col_, field::kTimestamp},
-                                     std::pair{uuid_col_, field::kGpuUuid},
-                                     std::pair{id_col_, field::kGpuInstanceId}}) {
+  for (const auto& [column, name] :
+       {std::pair{timestamp_col_, field::kTimestamp}, std::pair{uuid_col_, field::kGpuUuid},
+        std::pair{id_col_, field::kGpuInstanceId}}) {
     if (column == kAbsent) {
       throw LocatedError(display_name_, record_line_, "",
                          "header has no '" + std::string(name) + "' column");
@@ -217,9 +254,8 @@ bool TraceReader::next(Frame& out) {
       ++rows_skipped_;
       if (skip_examples_.size() < kMaxSkipExamples) skip_examples_.emplace_back(error.what());
       // Its instance rows must go too: remember the GPU until the instant changes.
-      if (!row_card_uuid_.empty() &&
-          std::find(skipped_cards_.begin(), skipped_cards_.end(), row_card_uuid_) ==
-              skipped_cards_.end()) {
+      if (!row_card_uuid_.empty() && std::find(skipped_cards_.begin(), skipped_cards_.end(),
+                                               row_card_uuid_) == skipped_cards_.end()) {
         skipped_cards_.emplace_back(row_card_uuid_);
       }
     }
@@ -314,8 +350,8 @@ void TraceReader::process_instance_row(std::string_view uuid) {
       fail(id_col_, "the card row of GPU " + std::string(uuid) +
                         " at this timestamp was skipped, so its instances are too");
     }
-    fail(id_col_, "instance row before the card row of GPU " + std::string(uuid) +
-                      " at this timestamp");
+    fail(id_col_,
+         "instance row before the card row of GPU " + std::string(uuid) + " at this timestamp");
   }
   const std::string_view id_text = cell(id_col_);
   const auto id = parse_int(id_text);

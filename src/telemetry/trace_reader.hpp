@@ -30,7 +30,7 @@ class TraceReader : public FrameSource {
   // Throws LocatedError on bad input unless lenient.
   bool next(Frame& out) override;
 
-  [[nodiscard]] std::size_t rows_read() const { return rows_read_; }  // data rows consumed
+  [[nodiscard]] std::size_t rows_read() const { return rows_read_; }        // data rows consumed
   [[nodiscard]] std::size_t rows_skipped() const { return rows_skipped_; }  // lenient only
   // The first few (at most 5) skip messages, each with file:line.
   [[nodiscard]] const std::vector<std::string>& skip_examples() const { return skip_examples_; }

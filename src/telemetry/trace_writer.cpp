@@ -66,7 +66,8 @@ void TraceWriter::write(const Frame& frame) {
   for (const InstanceSample& sample : frame.instances) {
     keys();
     buffer_.push_back(',');  // gpu_model is on the card row only
-    number(static_cast<double>(sample.gpu_i_id));
+    char id[16];
+    buffer_.append(id, std::to_chars(id, id + sizeof(id), sample.gpu_i_id).ptr);
     buffer_.push_back(',');
     text(sample.profile);
     buffer_.push_back(',');

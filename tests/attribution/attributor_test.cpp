@@ -95,6 +95,13 @@ TEST(Attributor, PowerBelowIdleFloorIsAllStatic) {
   expect_shares(got, {40.0 * 3 / 7, 40.0 * 2 / 7, 40.0 / 7, 40.0 / 7}, {0, 0, 0, 0});
 }
 
+TEST(Attributor, ZeroWattsGivesZeroShares) {
+  const auto got = run(SplitMethod::utilization, IdlePolicy::slices, a100_mixed(0.0));
+  EXPECT_TRUE(got.has_power);
+  EXPECT_EQ(got.static_w, 0.0);
+  expect_shares(got, {0, 0, 0, 0}, {0, 0, 0, 0});
+}
+
 TEST(Attributor, IdleCardSplitsDynamicBySlices) {
   Frame f = a100_mixed(100.0);
   for (auto& s : f.instances) s.set(Activity::gr_engine, 0.0);
