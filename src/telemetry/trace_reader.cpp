@@ -8,20 +8,27 @@
 #include <climits>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <utility>
 
 #include "core/error.hpp"
 #include "core/parse_number.hpp"
 #include "telemetry/csv_split.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace migpower {
 namespace {
 
 constexpr std::size_t kChunkBytes = std::size_t{1} << 20;
+constexpr std::size_t kSlack = 64;  // readable bytes past the data, for 8- and 16-byte loads
 constexpr std::size_t kMaxSkipExamples = 5;
 constexpr std::size_t kMaxCachedModels = 64;  // bounds memory on hostile input
 constexpr std::size_t kMaxCachedProfiles = 256;
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+constexpr double kNoLimit = std::numeric_limits<double>::max();
 
 // Built by appending: "literal" + std::string trips GCC 12's -Wrestrict (PR 105651).
 std::string quoted(std::string_view text) {
@@ -33,13 +40,31 @@ std::string quoted(std::string_view text) {
   return out;
 }
 
+// The first comma in [p, end), or end. May read up to 15 bytes past `end` (buffer slack).
+const char* find_comma(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i commas = _mm_set1_epi8(',');
+  while (p < end) {
+    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, commas)));
+    if (mask != 0) return std::min(p + __builtin_ctz(mask), end);
+    p += 16;
+  }
+  return end;
+#else
+  const void* comma = std::memchr(p, ',', static_cast<std::size_t>(end - p));
+  return comma != nullptr ? static_cast<const char*>(comma) : end;
+#endif
+}
+
 }  // namespace
 
 TraceReader::TraceReader(std::string path, TraceReaderOptions options)
     : path_(std::move(path)),
       display_name_(path_ == "-" ? "<stdin>" : path_),
       options_(options),
-      buffer_(kChunkBytes) {
+      buffer_(kChunkBytes + kSlack, '\n'),
+      capacity_(kChunkBytes) {
   activity_cols_.fill(kAbsent);
   if (path_ == "-") {
     fd_ = STDIN_FILENO;
@@ -69,15 +94,20 @@ bool TraceReader::refill() {
     end_ -= begin_;
     begin_ = 0;
   }
-  if (end_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);  // a record beyond one chunk
+  if (end_ == capacity_) {  // one record longer than the buffer: grow (rare)
+    capacity_ *= 2;
+    buffer_.resize(capacity_ + kSlack);
+  }
   while (true) {
-    const ssize_t n = ::read(fd_, buffer_.data() + end_, buffer_.size() - end_);
+    const ssize_t n = ::read(fd_, buffer_.data() + end_, capacity_ - end_);
     if (n > 0) {
       end_ += static_cast<std::size_t>(n);
+      buffer_[end_] = '\n';  // a sentinel: every record is followed by a non-digit
       return true;
     }
     if (n == 0) {
       eof_ = true;
+      buffer_[end_] = '\n';
       return false;
     }
     if (errno != EINTR) {
@@ -113,11 +143,13 @@ bool TraceReader::next_record(std::string_view& record) {
       if (more) continue;
       if (begin_ == end_) return false;
       stop = end_;  // the last line has no newline
+      if (std::memchr(buffer_.data() + search, '"', stop - search) != nullptr) ++quotes;
     }
     const char* const base = buffer_.data();
     std::size_t length = stop - begin_;
     if (length > 0 && base[begin_ + length - 1] == '\r') --length;
     record = std::string_view(base + begin_, length);
+    record_quoted_ = quotes > 0;
     record_line_ = lines_consumed_ + 1;
     lines_consumed_ += 1 + inner_lines;
     begin_ = std::min(stop + 1, end_);
@@ -139,21 +171,27 @@ void TraceReader::read_header() {
   if (!split.error.empty()) {
     throw LocatedError(display_name_, record_line_, "", "bad header: " + std::string(split.error));
   }
-  const std::pair<std::string_view, Column> kKeys[] = {
-      {field::kTimestamp, Column::timestamp},
-      {field::kGpuUuid, Column::gpu_uuid},
-      {field::kGpuModel, Column::gpu_model},
-      {field::kGpuInstanceId, Column::gpu_i_id},
-      {field::kGpuInstanceProfile, Column::gpu_i_profile},
-      {field::kWorkload, Column::workload},
-      {field::kTruthPower, Column::truth_power},
-      {field::kPower, Column::power},
-      {field::kEnergy, Column::energy},
-      {field::kSmClock, Column::sm_clock},
-      {field::kMemClock, Column::mem_clock},
-      {field::kGpuTemp, Column::temperature},
-      {field::kPowerLimit, Column::power_limit},
-      {field::kFbUsed, Column::fb_used},
+  struct Known {
+    std::string_view name;
+    int* column;
+    Cell kind;
+    double limit;
+  };
+  const Known known[] = {
+      {field::kTimestamp, &timestamp_col_, Cell::timestamp, 0.0},
+      {field::kGpuUuid, &uuid_col_, Cell::text, 0.0},
+      {field::kGpuModel, &model_col_, Cell::text, 0.0},
+      {field::kGpuInstanceId, &id_col_, Cell::text, 0.0},
+      {field::kGpuInstanceProfile, &profile_col_, Cell::text, 0.0},
+      {field::kWorkload, &workload_col_, Cell::text, 0.0},
+      {field::kTruthPower, &truth_col_, Cell::number, kNoLimit},
+      {field::kPower, &power_col_, Cell::number, kNoLimit},
+      {field::kEnergy, &energy_col_, Cell::number, kNoLimit},
+      {field::kSmClock, &sm_clock_col_, Cell::number, kNoLimit},
+      {field::kMemClock, &mem_clock_col_, Cell::number, kNoLimit},
+      {field::kGpuTemp, &temperature_col_, Cell::number, kNoLimit},
+      {field::kPowerLimit, &power_limit_col_, Cell::number, kNoLimit},
+      {field::kFbUsed, &fb_col_, Cell::number, kNoLimit},
   };
   for (std::size_t i = 0; i < split.cells; ++i) {
     const std::string_view name = cells[i];
@@ -163,74 +201,33 @@ void TraceReader::read_header() {
                          "duplicate column name in the header");
     }
     names_.emplace_back(name);
-    Column kind = Column::ignored;
-    for (const auto& [key, column] : kKeys) {
-      if (name == key) kind = column;
+    Cell kind = Cell::text;  // unknown columns are kept as text and ignored
+    double limit = 0.0;
+    for (const Known& k : known) {
+      if (name == k.name) {
+        *k.column = index;
+        kind = k.kind;
+        limit = k.limit;
+      }
     }
     for (std::size_t a = 0; a < kActivityCount; ++a) {
       if (name == kActivityFieldNames[a]) {
-        kind = Column::activity;
         activity_cols_[a] = index;
+        kind = Cell::number;
+        limit = 1.0;  // fractions
       }
     }
     kinds_.push_back(kind);
-    switch (kind) {
-      case Column::timestamp:
-        timestamp_col_ = index;
-        break;
-      case Column::gpu_uuid:
-        uuid_col_ = index;
-        break;
-      case Column::gpu_model:
-        model_col_ = index;
-        break;
-      case Column::gpu_i_id:
-        id_col_ = index;
-        break;
-      case Column::gpu_i_profile:
-        profile_col_ = index;
-        break;
-      case Column::workload:
-        workload_col_ = index;
-        break;
-      case Column::truth_power:
-        truth_col_ = index;
-        break;
-      case Column::power:
-        power_col_ = index;
-        break;
-      case Column::energy:
-        energy_col_ = index;
-        break;
-      case Column::sm_clock:
-        sm_clock_col_ = index;
-        break;
-      case Column::mem_clock:
-        mem_clock_col_ = index;
-        break;
-      case Column::temperature:
-        temperature_col_ = index;
-        break;
-      case Column::power_limit:
-        power_limit_col_ = index;
-        break;
-      case Column::fb_used:
-        fb_col_ = index;
-        break;
-      case Column::activity:
-      case Column::ignored:
-        break;
-    }
+    limits_.push_back(limit);
   }
-  for (const auto& [column, name] :
-       {std::pair{timestamp_col_, field::kTimestamp}, std::pair{uuid_col_, field::kGpuUuid},
-        std::pair{id_col_, field::kGpuInstanceId}}) {
-    if (column == kAbsent) {
+  for (const Known& k : {known[0], known[1], known[3]}) {
+    if (*k.column == kAbsent) {
       throw LocatedError(display_name_, record_line_, "",
-                         "header has no '" + std::string(name) + "' column");
+                         "header has no '" + std::string(k.name) + "' column");
     }
   }
   cells_.resize(names_.size());
+  values_.resize(names_.size());
 }
 
 bool TraceReader::next(Frame& out) {
@@ -253,17 +250,27 @@ bool TraceReader::next(Frame& out) {
     } catch (const LocatedError& error) {
       ++rows_skipped_;
       if (skip_examples_.size() < kMaxSkipExamples) skip_examples_.emplace_back(error.what());
-      // Its instance rows must go too: remember the GPU until the instant changes.
-      if (!row_card_uuid_.empty() && std::find(skipped_cards_.begin(), skipped_cards_.end(),
-                                               row_card_uuid_) == skipped_cards_.end()) {
-        skipped_cards_.emplace_back(row_card_uuid_);
-      }
+      note_skipped_card(record);
     }
   }
   Slot& slot = ready_[ready_pos_++];
   slot.frame.instances.resize(slot.used);
   std::swap(out, slot.frame);
   return true;
+}
+
+// A skipped card row takes its instance rows along: remember its GPU until the instant changes.
+void TraceReader::note_skipped_card(std::string_view record) {
+  const CsvSplit split = split_csv_record(record, cells_, scratch_);
+  const std::size_t usable = split.error.empty() ? split.cells : split.error_cell;
+  const auto uuid_col = static_cast<std::size_t>(uuid_col_);
+  const auto id_col = static_cast<std::size_t>(id_col_);
+  if (uuid_col >= usable || id_col >= usable || !cells_[id_col].empty()) return;
+  const std::string_view uuid = cells_[uuid_col];
+  if (uuid.empty()) return;
+  if (std::find(skipped_cards_.begin(), skipped_cards_.end(), uuid) == skipped_cards_.end()) {
+    skipped_cards_.emplace_back(uuid);
+  }
 }
 
 void TraceReader::advance_instant() {
@@ -276,93 +283,183 @@ void TraceReader::advance_instant() {
 }
 
 void TraceReader::process_record(std::string_view record) {
-  row_card_uuid_ = {};
-  const CsvSplit split = split_csv_record(record, cells_, scratch_);
-  if (!split.error.empty()) fail(static_cast<int>(split.error_cell), std::string(split.error));
-  if (split.cells != names_.size()) {
-    const auto where = static_cast<int>(std::min(split.cells, names_.size()));
-    fail(where, "expected " + std::to_string(names_.size()) + " cells as in the header, found " +
-                    std::to_string(split.cells));
+  if (record_quoted_) {
+    scan_quoted(record);
+  } else {
+    scan_plain(record);
   }
-  const bool card_row = cells_[static_cast<std::size_t>(id_col_)].empty();
   const std::string_view uuid = cells_[static_cast<std::size_t>(uuid_col_)];
-  if (uuid.empty()) fail(uuid_col_, "empty gpu_uuid");
-  if (card_row) row_card_uuid_ = uuid;
-
-  // Rows of one instant usually repeat the timestamp text: parse it once.
-  const std::string_view text = cells_[static_cast<std::size_t>(timestamp_col_)];
-  double timestamp = last_timestamp_s_;
-  if (text != last_timestamp_text_ || text.empty()) {
-    if (text.empty()) fail(timestamp_col_, "empty timestamp");
-    const auto value = parse_double(text);
-    if (!value) fail(timestamp_col_, quoted(text) + " is not a number");
-    if (!std::isfinite(*value)) fail(timestamp_col_, quoted(text) + " is not finite");
-    timestamp = *value;
-    last_timestamp_text_.assign(text);
-    last_timestamp_s_ = timestamp;
-  }
+  if (uuid.empty()) fail(static_cast<std::size_t>(uuid_col_), "empty gpu_uuid");
   if (have_instant_) {
-    if (timestamp < instant_s_) {
-      fail(timestamp_col_, "time goes backwards: " + std::string(text) +
-                               " is earlier than the previous row's timestamp");
+    if (timestamp_s_ < instant_s_) {
+      fail(static_cast<std::size_t>(timestamp_col_),
+           "time goes backwards: " + std::string(cell(timestamp_col_)) +
+               " is earlier than the previous row's timestamp");
     }
-    if (timestamp > instant_s_) advance_instant();
+    if (timestamp_s_ > instant_s_) advance_instant();  // every pending frame is complete
   }
   have_instant_ = true;
-  instant_s_ = timestamp;
-
-  if (card_row) {
-    process_card_row(timestamp, text);
+  instant_s_ = timestamp_s_;
+  if (cells_[static_cast<std::size_t>(id_col_)].empty()) {
+    process_card_row();
   } else {
-    process_instance_row(uuid);
+    process_instance_row();
   }
 }
 
-void TraceReader::process_card_row(double timestamp, std::string_view text) {
+// The hot loop: splits an unquoted record and parses its numbers in one pass.
+void TraceReader::scan_plain(std::string_view record) {
+  const char* p = record.data();
+  const char* const end = p + record.size();
+  const std::size_t columns = kinds_.size();
+  for (std::size_t column = 0;;) {
+    const char* const start = p;
+    switch (kinds_[column]) {
+      case Cell::text:
+        p = find_comma(p, end);
+        break;
+      case Cell::number: {
+        if (p == end || *p == ',') break;  // empty: missing value
+        double number = 0.0;
+        const char* const stop = scan_decimal(p, number);
+        if (stop != nullptr && (stop == end || *stop == ',')) {
+          p = stop;
+          if (!(number >= 0.0 && number <= limits_[column])) {
+            cells_[column] = std::string_view(start, static_cast<std::size_t>(p - start));
+            check_range(column, number);
+          }
+          values_[column] = number;
+        } else {  // exponent, nan, garbage: the general path says which
+          p = find_comma(p, end);
+          cells_[column] = std::string_view(start, static_cast<std::size_t>(p - start));
+          parse_cell(column);
+        }
+        break;
+      }
+      case Cell::timestamp: {
+        // Rows of one instant repeat the timestamp text: compare instead of parsing.
+        const std::size_t known = last_timestamp_text_.size();
+        if (known != 0 && static_cast<std::size_t>(end - p) >= known &&
+            std::memcmp(p, last_timestamp_text_.data(), known) == 0 &&
+            (p + known == end || p[known] == ',')) {
+          p += known;
+          timestamp_s_ = last_timestamp_s_;
+        } else {
+          p = find_comma(p, end);
+          cells_[column] = std::string_view(start, static_cast<std::size_t>(p - start));
+          parse_cell(column);
+        }
+        break;
+      }
+    }
+    cells_[column] = std::string_view(start, static_cast<std::size_t>(p - start));
+    if (++column == columns) break;
+    if (p == end) fail_cell_count(column);
+    ++p;  // the comma
+  }
+  if (p != end) {
+    fail_cell_count(columns + static_cast<std::size_t>(std::count(p, end, ',')));
+  }
+}
+
+// Records with quoted cells: split first, then parse each cell.
+void TraceReader::scan_quoted(std::string_view record) {
+  const CsvSplit split = split_csv_record(record, cells_, scratch_);
+  if (!split.error.empty()) fail(split.error_cell, std::string(split.error));
+  if (split.cells != cells_.size()) fail_cell_count(split.cells);
+  for (std::size_t column = 0; column < cells_.size(); ++column) parse_cell(column);
+}
+
+// Parses cells_[column] by the general path.
+void TraceReader::parse_cell(std::size_t column) {
+  const std::string_view text = cells_[column];
+  switch (kinds_[column]) {
+    case Cell::text:
+      return;
+    case Cell::number: {
+      if (text.empty()) return;
+      const auto number = parse_double(text);
+      if (!number) fail(column, quoted(text) + " is not a number");
+      check_range(column, *number);
+      values_[column] = *number;
+      return;
+    }
+    case Cell::timestamp: {
+      if (text.empty()) fail(column, "empty timestamp");
+      const auto number = parse_double(text);
+      if (!number) fail(column, quoted(text) + " is not a number");
+      if (!std::isfinite(*number)) fail(column, quoted(text) + " is not finite");
+      timestamp_s_ = *number;
+      last_timestamp_text_.assign(text);
+      last_timestamp_s_ = *number;
+      return;
+    }
+  }
+}
+
+void TraceReader::check_range(std::size_t column, double number) const {
+  if (number >= 0.0 && number <= limits_[column]) return;
+  const std::string_view text = cells_[column];
+  if (std::isnan(number)) fail(column, "NaN is not a valid value");
+  if (std::isinf(number)) fail(column, quoted(text) + " is not finite");
+  if (limits_[column] == 1.0) fail(column, quoted(text) + " is outside 0..1");
+  fail(column, "negative value " + quoted(text));
+}
+
+void TraceReader::process_card_row() {
   const std::string_view uuid = cell(uuid_col_);
   if (find_pending(uuid) != nullptr) {
-    fail(uuid_col_, "second card row for GPU " + std::string(uuid) + " at this timestamp");
+    fail(static_cast<std::size_t>(uuid_col_),
+         "second card row for GPU " + std::string(uuid) + " at this timestamp");
   }
   if (pending_count_ == pending_.size()) pending_.emplace_back();
   Slot& slot = pending_[pending_count_];
   Frame& frame = slot.frame;
-  // Parse every value before committing the slot, so a bad row leaves no trace.
-  frame.power_w = number(power_col_, false);
-  frame.energy_mj = number(energy_col_, false);
-  frame.sm_clock_mhz = number(sm_clock_col_, false);
-  frame.mem_clock_mhz = number(mem_clock_col_, false);
-  frame.temperature_c = number(temperature_col_, false);
-  frame.power_limit_w = number(power_limit_col_, false);
-  frame.timestamp_s = timestamp;
-  frame.timestamp_text.assign(text);
+  frame.timestamp_s = timestamp_s_;
+  frame.timestamp_text.assign(cell(timestamp_col_));
   frame.gpu_uuid.assign(uuid);
   frame.gpu_model.assign(cell(model_col_));
+  frame.power_w = value(power_col_);
+  frame.energy_mj = value(energy_col_);
+  frame.sm_clock_mhz = value(sm_clock_col_);
+  frame.mem_clock_mhz = value(mem_clock_col_);
+  frame.temperature_c = value(temperature_col_);
+  frame.power_limit_w = value(power_limit_col_);
   slot.model = lookup_model(frame.gpu_model);
   slot.used = 0;
   last_slot_ = pending_count_;
-  ++pending_count_;
+  ++pending_count_;  // committed only now: a bad row leaves nothing behind
 }
 
-void TraceReader::process_instance_row(std::string_view uuid) {
+void TraceReader::process_instance_row() {
+  const std::string_view uuid = cell(uuid_col_);
+  const auto id_col = static_cast<std::size_t>(id_col_);
   Slot* slot = find_pending(uuid);
   if (slot == nullptr) {
     if (std::find(skipped_cards_.begin(), skipped_cards_.end(), uuid) != skipped_cards_.end()) {
-      fail(id_col_, "the card row of GPU " + std::string(uuid) +
-                        " at this timestamp was skipped, so its instances are too");
+      fail(id_col, "the card row of GPU " + std::string(uuid) +
+                       " at this timestamp was skipped, so its instances are too");
     }
-    fail(id_col_,
+    fail(id_col,
          "instance row before the card row of GPU " + std::string(uuid) + " at this timestamp");
   }
-  const std::string_view id_text = cell(id_col_);
-  const auto id = parse_int(id_text);
-  if (!id || *id < 0 || *id > INT_MAX) {
-    fail(id_col_, quoted(id_text) + " is not a non-negative integer");
+  const std::string_view id_text = cells_[id_col];
+  int id = 0;
+  if (id_text.size() <= 9 &&
+      std::all_of(id_text.begin(), id_text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    for (const char c : id_text) id = id * 10 + (c - '0');
+  } else {
+    const auto parsed = parse_int(id_text);
+    if (!parsed || *parsed < 0 || *parsed > INT_MAX) {
+      fail(id_col, quoted(id_text) + " is not a non-negative integer");
+    }
+    id = static_cast<int>(*parsed);
   }
   Frame& frame = slot->frame;
   for (std::size_t i = 0; i < slot->used; ++i) {
-    if (frame.instances[i].gpu_i_id == *id) {
-      fail(id_col_, "instance " + std::string(id_text) + " of GPU " + std::string(uuid) +
-                        " appears twice at this timestamp");
+    if (frame.instances[i].gpu_i_id == id) {
+      fail(id_col, "instance " + std::string(id_text) + " of GPU " + std::string(uuid) +
+                       " appears twice at this timestamp");
     }
   }
   const std::string_view profile = cell(profile_col_);
@@ -370,16 +467,14 @@ void TraceReader::process_instance_row(std::string_view uuid) {
 
   if (slot->used == frame.instances.size()) frame.instances.emplace_back();
   InstanceSample& sample = frame.instances[slot->used];
-  for (std::size_t a = 0; a < kActivityCount; ++a) {
-    sample.activity[a] = number(activity_cols_[a], true);
-  }
-  sample.fb_used_mib = number(fb_col_, false);
-  sample.truth_power_w = number(truth_col_, false);
-  sample.gpu_i_id = static_cast<int>(*id);
+  sample.gpu_i_id = id;
   sample.profile.assign(profile);
   sample.compute_slices = resolved.compute_slices;
   sample.memory_slices = resolved.memory_slices;
+  for (std::size_t a = 0; a < kActivityCount; ++a) sample.activity[a] = value(activity_cols_[a]);
+  sample.fb_used_mib = value(fb_col_);
   sample.workload.assign(cell(workload_col_));
+  sample.truth_power_w = value(truth_col_);
   ++slot->used;
 }
 
@@ -419,13 +514,13 @@ const TraceReader::CachedProfile& TraceReader::lookup_profile(const GpuModel* mo
     }
   }
   CachedProfile entry{model, std::string(profile), 0, 0};
-  if (!profile.empty()) {  // no profile: slices unknown (0), as without MIG
+  if (!profile.empty()) {  // no profile: slices unknown (0), as for a card without MIG
     try {
       const ResolvedProfile resolved = resolve_profile(model, profile);
       entry.compute_slices = resolved.compute_slices;
       entry.memory_slices = resolved.memory_slices;
     } catch (const InputError& error) {
-      fail(profile_col_, error.what());
+      fail(static_cast<std::size_t>(profile_col_), error.what());
     }
   }
   if (profiles_.size() >= kMaxCachedProfiles) {
@@ -441,29 +536,24 @@ std::string_view TraceReader::cell(int column) const {
   return column == kAbsent ? std::string_view() : cells_[static_cast<std::size_t>(column)];
 }
 
-std::optional<double> TraceReader::number(int column, bool fraction) const {
-  const std::string_view text = cell(column);
-  if (text.empty()) return std::nullopt;
-  const auto value = parse_double(text);
-  if (!value) fail(column, quoted(text) + " is not a number");
-  if (std::isnan(*value)) fail(column, "NaN is not a valid value");
-  if (std::isinf(*value)) fail(column, quoted(text) + " is not finite");
-  if (fraction) {
-    if (*value < 0.0 || *value > 1.0) fail(column, quoted(text) + " is outside 0..1");
-  } else if (*value < 0.0) {
-    fail(column, "negative value " + quoted(text));
-  }
-  return value;
+std::optional<double> TraceReader::value(int column) const {
+  if (column == kAbsent) return std::nullopt;
+  const auto index = static_cast<std::size_t>(column);
+  if (cells_[index].empty()) return std::nullopt;
+  return values_[index];
 }
 
-void TraceReader::fail(int column, const std::string& message) const {
-  std::string label;
-  if (column >= 0 && static_cast<std::size_t>(column) < names_.size()) {
-    label = names_[static_cast<std::size_t>(column)];
-  } else if (column >= 0) {
-    label = "cell " + std::to_string(column + 1);
-  }
+void TraceReader::fail(std::size_t column, const std::string& message) const {
+  std::string label =
+      column < names_.size() ? names_[column] : "cell " + std::to_string(column + 1);
   throw LocatedError(display_name_, record_line_, std::move(label), message);
+}
+
+void TraceReader::fail_cell_count(std::size_t found) const {
+  const std::string message = "expected " + std::to_string(names_.size()) +
+                              " cells as in the header, found " + std::to_string(found);
+  // Names the first missing column, or the first extra cell.
+  fail(std::min(found, names_.size()), message);
 }
 
 }  // namespace migpower

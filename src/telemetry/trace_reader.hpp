@@ -37,25 +37,8 @@ class TraceReader : public FrameSource {
   [[nodiscard]] const std::string& path() const { return path_; }
 
  private:
-  // What a column holds; everything not in the contract is `ignored`.
-  enum class Column : unsigned char {
-    ignored,
-    timestamp,
-    gpu_uuid,
-    gpu_model,
-    gpu_i_id,
-    gpu_i_profile,
-    workload,
-    truth_power,
-    power,
-    energy,
-    sm_clock,
-    mem_clock,
-    temperature,
-    power_limit,
-    activity,
-    fb_used,
-  };
+  // How the hot loop reads a column's cells.
+  enum class Cell : unsigned char { text, number, timestamp };
   // A frame being built or waiting to be handed out, with what building it needs.
   struct Slot {
     Frame frame;
@@ -78,16 +61,21 @@ class TraceReader : public FrameSource {
   bool refill();
   void read_header();
   void process_record(std::string_view record);
-  void process_card_row(double timestamp, std::string_view text);
-  void process_instance_row(std::string_view uuid);
+  void scan_plain(std::string_view record);
+  void scan_quoted(std::string_view record);
+  void parse_cell(std::size_t column);
+  void check_range(std::size_t column, double value) const;
+  void process_card_row();
+  void process_instance_row();
   void advance_instant();
+  void note_skipped_card(std::string_view record);
   Slot* find_pending(std::string_view uuid);
   const GpuModel* lookup_model(std::string_view name);
   const CachedProfile& lookup_profile(const GpuModel* model, std::string_view profile);
   [[nodiscard]] std::string_view cell(int column) const;
-  // The cell as a finite number, >= 0 or, for a fraction, in 0..1; nullopt when empty.
-  [[nodiscard]] std::optional<double> number(int column, bool fraction) const;
-  [[noreturn]] void fail(int column, const std::string& message) const;
+  [[nodiscard]] std::optional<double> value(int column) const;
+  [[noreturn]] void fail(std::size_t column, const std::string& message) const;
+  [[noreturn]] void fail_cell_count(std::size_t found) const;
 
   std::string path_;
   std::string display_name_;  // the file name in messages
@@ -95,17 +83,21 @@ class TraceReader : public FrameSource {
   int fd_ = -1;
   bool owns_fd_ = false;
 
-  // Input buffer: bytes [begin_, end_) of buffer_ are read but not yet consumed.
+  // Input: bytes [begin_, end_) of buffer_ are read but not consumed. buffer_ has slack past
+  // capacity_ so the hot loop may read a few bytes beyond a record; buffer_[end_] is '\n'.
   std::vector<char> buffer_;
+  std::size_t capacity_ = 0;
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
   bool eof_ = false;
+  bool record_quoted_ = false;  // the current record holds a quote character
   std::size_t lines_consumed_ = 0;
   std::size_t record_line_ = 0;  // line where the current record starts
 
-  // Header.
+  // Header: per column its name, how to read it, and the largest value it allows.
   std::vector<std::string> names_;
-  std::vector<Column> kinds_;
+  std::vector<Cell> kinds_;
+  std::vector<double> limits_;
   int timestamp_col_ = kAbsent;
   int uuid_col_ = kAbsent;
   int model_col_ = kAbsent;
@@ -122,8 +114,10 @@ class TraceReader : public FrameSource {
   int fb_col_ = kAbsent;
   std::array<int, kActivityCount> activity_cols_{};
 
-  // The current record split into cells (views into buffer_ or scratch_).
+  // The current record: each cell's text (into buffer_ or scratch_) and, for numbers, value.
   std::vector<std::string_view> cells_;
+  std::vector<double> values_;
+  double timestamp_s_ = 0.0;
   std::string scratch_;
 
   // Frame grouping: pending frames share the current instant; ready ones are handed out.
@@ -138,7 +132,6 @@ class TraceReader : public FrameSource {
   std::string last_timestamp_text_;  // parsing is skipped when a row repeats it
   double last_timestamp_s_ = 0.0;
   std::vector<std::string> skipped_cards_;  // GPUs whose card row was skipped this instant
-  std::string_view row_card_uuid_;          // the GPU of the card row being processed
   bool finished_ = false;
 
   std::vector<CachedModel> models_;

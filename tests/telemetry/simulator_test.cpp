@@ -192,7 +192,7 @@ TEST(Simulator, IdleInstanceIsChargedOnlyItsStaticShare) {
     ASSERT_TRUE(all_idle(*idle));
     // The card's static power at its reported temperature, split by compute slices (1 of 7).
     const double static_share = static_power_w(physics, *f.temperature_c, *f.sm_clock_mhz) / 7.0;
-    EXPECT_NEAR(*idle->truth_power_w, static_share, 0.3);
+    EXPECT_NEAR(*idle->truth_power_w, static_share, 0.1);
     for (const auto& inst : f.instances) {
       if (all_idle(inst)) {
         EXPECT_NEAR(*inst.truth_power_w, *idle->truth_power_w, 1e-9);
