@@ -31,6 +31,7 @@ int run(int argc, char** argv) {
   add_simulate_command(app, action);
   add_attribute_command(app, action);
   add_evaluate_command(app, action);
+  add_experiment_command(app, action);
 
   try {
     app.parse(argc, argv);

@@ -13,5 +13,6 @@ void add_simulate_command(CLI::App& app, Action& action);
 void add_attribute_command(CLI::App& app, Action& action);
 void add_evaluate_command(CLI::App& app, Action& action);
 void add_demo_command(CLI::App& app, Action& action);
+void add_experiment_command(CLI::App& app, Action& action);
 
 }  // namespace migpower::cli

@@ -1,5 +1,7 @@
 #include "telemetry/csv_split.hpp"
 
+#include <bit>
+#include <cstdint>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -9,34 +11,22 @@
 namespace migpower {
 namespace {
 
-// Unquoted records are the hot path of every trace: find the commas 16 bytes at a time.
-std::size_t split_plain(std::string_view record, std::span<std::string_view> cells) {
-  const char* const begin = record.data();
-  const char* const end = begin + record.size();
-  const char* cell = begin;
-  std::size_t n = 0;
-  const auto emit = [&](const char* comma) {
-    if (n < cells.size()) cells[n] = std::string_view(cell, static_cast<std::size_t>(comma - cell));
-    ++n;
-    cell = comma + 1;
-  };
-  const char* p = begin;
+// Bit i set where block[i] is a comma, for the 64 bytes at `block`.
+std::uint64_t comma_mask(const char* block) {
 #if defined(__SSE2__)
   const __m128i commas = _mm_set1_epi8(',');
-  for (; end - p >= 16; p += 16) {
-    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, commas)));
-    while (mask != 0) {
-      emit(p + __builtin_ctz(mask));
-      mask &= mask - 1;
-    }
+  std::uint64_t mask = 0;
+  for (int i = 0; i < 4; ++i) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * i));
+    const auto bits = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, commas)));
+    mask |= std::uint64_t{bits} << (16 * i);
   }
+  return mask;
+#else
+  std::uint64_t mask = 0;
+  for (int i = 0; i < 64; ++i) mask |= std::uint64_t{block[i] == ','} << i;
+  return mask;
 #endif
-  for (; p != end; ++p) {
-    if (*p == ',') emit(p);
-  }
-  if (n < cells.size()) cells[n] = std::string_view(cell, static_cast<std::size_t>(end - cell));
-  return n + 1;
 }
 
 CsvSplit split_quoted(std::string_view record, std::span<std::string_view> cells,
@@ -49,7 +39,7 @@ CsvSplit split_quoted(std::string_view record, std::span<std::string_view> cells
   while (true) {
     std::string_view value;
     if (i < size && record[i] == '"') {
-      // Quoted cell: copy out only when it holds doubled quotes.
+      // Quoted cell: copied out only when it holds doubled quotes.
       const std::size_t start = i + 1;
       std::size_t j = start;
       bool escaped = false;
@@ -98,10 +88,38 @@ CsvSplit split_quoted(std::string_view record, std::span<std::string_view> cells
 
 }  // namespace
 
+// The hot path of every trace. Commas are found 64 bytes at a time as a bit mask; walking the
+// mask's bits costs one unpredictable branch per 64 bytes rather than one per 16. Knowing every
+// cell's extent up front also lets the caller parse cells independently of one another.
+std::size_t split_unquoted_record(std::string_view record, std::span<std::string_view> cells) {
+  const char* const begin = record.data();
+  const std::size_t size = record.size();
+  std::size_t n = 0;
+  std::size_t cell = 0;  // offset where the current cell starts
+  const auto emit = [&](std::uint64_t mask, std::size_t base) {
+    while (mask != 0) {
+      const std::size_t comma = base + static_cast<std::size_t>(std::countr_zero(mask));
+      if (n < cells.size()) cells[n] = std::string_view(begin + cell, comma - cell);
+      ++n;
+      cell = comma + 1;
+      mask &= mask - 1;
+    }
+  };
+  std::size_t offset = 0;
+  for (; offset + 64 <= size; offset += 64) emit(comma_mask(begin + offset), offset);
+  if (offset < size) {
+    char tail[64] = {};  // zero bytes are not commas
+    std::memcpy(tail, begin + offset, size - offset);
+    emit(comma_mask(tail), offset);
+  }
+  if (n < cells.size()) cells[n] = std::string_view(begin + cell, size - cell);
+  return n + 1;
+}
+
 CsvSplit split_csv_record(std::string_view record, std::span<std::string_view> cells,
                           std::string& scratch) {
   if (record.empty() || std::memchr(record.data(), '"', record.size()) == nullptr) {
-    return {split_plain(record, cells), {}, 0};
+    return {split_unquoted_record(record, cells), {}, 0};
   }
   return split_quoted(record, cells, scratch);
 }

@@ -21,4 +21,8 @@ struct CsvSplit {
 CsvSplit split_csv_record(std::string_view record, std::span<std::string_view> cells,
                           std::string& scratch);
 
+// The fast path of split_csv_record for a record known to hold no quote character. Returns the
+// number of cells.
+std::size_t split_unquoted_record(std::string_view record, std::span<std::string_view> cells);
+
 }  // namespace migpower

@@ -233,12 +233,14 @@ bool Simulator::next(Frame& out) {
     sample.profile.assign(inst.profile);
     sample.compute_slices = inst.compute_slices;
     sample.memory_slices = inst.memory_slices;
+    // Reported at the resolution the real tools give: dcgm-exporter prints fractions with six
+    // decimals and whole MiB; truth keeps the sensor's milliwatts.
     for (std::size_t k = 0; k < kActivityCount; ++k) {
-      sample.activity[k] = std::min(1.0, inst.activity_sum[k] / n);
+      sample.activity[k] = std::round(std::min(1.0, inst.activity_sum[k] / n) * 1e6) / 1e6;
     }
-    sample.fb_used_mib = inst.workload.fb_used_mib();
+    sample.fb_used_mib = std::round(inst.workload.fb_used_mib());
     sample.workload.assign(inst.label);
-    sample.truth_power_w = inst.truth_sum_w / n;
+    sample.truth_power_w = std::round(inst.truth_sum_w / n * 1000.0) / 1000.0;
   }
   return true;
 }

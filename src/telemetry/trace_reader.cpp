@@ -15,10 +15,6 @@
 #include "core/parse_number.hpp"
 #include "telemetry/csv_split.hpp"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 namespace migpower {
 namespace {
 
@@ -38,23 +34,6 @@ std::string quoted(std::string_view text) {
   out.append(text);
   out.push_back('\'');
   return out;
-}
-
-// The first comma in [p, end), or end. May read up to 15 bytes past `end` (buffer slack).
-const char* find_comma(const char* p, const char* end) {
-#if defined(__SSE2__)
-  const __m128i commas = _mm_set1_epi8(',');
-  while (p < end) {
-    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, commas)));
-    if (mask != 0) return std::min(p + __builtin_ctz(mask), end);
-    p += 16;
-  }
-  return end;
-#else
-  const void* comma = std::memchr(p, ',', static_cast<std::size_t>(end - p));
-  return comma != nullptr ? static_cast<const char*>(comma) : end;
-#endif
 }
 
 }  // namespace
@@ -226,8 +205,21 @@ void TraceReader::read_header() {
                          "header has no '" + std::string(k.name) + "' column");
     }
   }
-  cells_.resize(names_.size());
-  values_.resize(names_.size());
+  // One extra cell, always empty, stands for every absent column.
+  cells_.resize(names_.size() + 1);
+  values_.resize(names_.size() + 1);
+  const int empty_col = static_cast<int>(names_.size());
+  for (int* column :
+       {&model_col_, &profile_col_, &workload_col_, &truth_col_, &power_col_, &energy_col_,
+        &sm_clock_col_, &mem_clock_col_, &temperature_col_, &power_limit_col_, &fb_col_}) {
+    if (*column == kAbsent) *column = empty_col;
+  }
+  for (int& column : activity_cols_) {
+    if (column == kAbsent) column = empty_col;
+  }
+  for (std::size_t i = 0; i < kinds_.size(); ++i) {
+    if (kinds_[i] == Cell::number) number_cols_.push_back(i);
+  }
 }
 
 bool TraceReader::next(Frame& out) {
@@ -259,18 +251,25 @@ bool TraceReader::next(Frame& out) {
   return true;
 }
 
-// A skipped card row takes its instance rows along: remember its GPU until the instant changes.
+// A skipped card row takes its instance rows along: remember its GPU and timestamp.
 void TraceReader::note_skipped_card(std::string_view record) {
-  const CsvSplit split = split_csv_record(record, cells_, scratch_);
+  const CsvSplit split =
+      split_csv_record(record, std::span(cells_.data(), names_.size()), scratch_);
   const std::size_t usable = split.error.empty() ? split.cells : split.error_cell;
   const auto uuid_col = static_cast<std::size_t>(uuid_col_);
   const auto id_col = static_cast<std::size_t>(id_col_);
-  if (uuid_col >= usable || id_col >= usable || !cells_[id_col].empty()) return;
+  const auto timestamp_col = static_cast<std::size_t>(timestamp_col_);
+  if (std::max({uuid_col, id_col, timestamp_col}) >= usable || !cells_[id_col].empty()) return;
   const std::string_view uuid = cells_[uuid_col];
-  if (uuid.empty()) return;
-  if (std::find(skipped_cards_.begin(), skipped_cards_.end(), uuid) == skipped_cards_.end()) {
-    skipped_cards_.emplace_back(uuid);
-  }
+  const auto timestamp = parse_double(cells_[timestamp_col]);
+  if (uuid.empty() || !timestamp || skipped_card(uuid, *timestamp)) return;
+  skipped_cards_.push_back({std::string(uuid), *timestamp});
+}
+
+bool TraceReader::skipped_card(std::string_view uuid, double timestamp) const {
+  return std::any_of(skipped_cards_.begin(), skipped_cards_.end(), [&](const SkippedCard& card) {
+    return card.timestamp_s == timestamp && card.gpu_uuid == uuid;
+  });
 }
 
 void TraceReader::advance_instant() {
@@ -279,7 +278,9 @@ void TraceReader::advance_instant() {
   ready_pos_ = 0;
   pending_count_ = 0;
   last_slot_ = 0;
-  skipped_cards_.clear();
+  // Time only moves forward: skipped cards of this instant or before can no longer matter.
+  std::erase_if(skipped_cards_,
+                [&](const SkippedCard& card) { return card.timestamp_s <= instant_s_; });
 }
 
 void TraceReader::process_record(std::string_view record) {
@@ -307,67 +308,40 @@ void TraceReader::process_record(std::string_view record) {
   }
 }
 
-// The hot loop: splits an unquoted record and parses its numbers in one pass.
+// The hot loop. Splitting first gives every cell's extent, so the numbers parse independently
+// and the processor overlaps them.
 void TraceReader::scan_plain(std::string_view record) {
-  const char* p = record.data();
-  const char* const end = p + record.size();
-  const std::size_t columns = kinds_.size();
-  for (std::size_t column = 0;;) {
-    const char* const start = p;
-    switch (kinds_[column]) {
-      case Cell::text:
-        p = find_comma(p, end);
-        break;
-      case Cell::number: {
-        if (p == end || *p == ',') break;  // empty: missing value
-        double number = 0.0;
-        const char* const stop = scan_decimal(p, number);
-        if (stop != nullptr && (stop == end || *stop == ',')) {
-          p = stop;
-          if (!(number >= 0.0 && number <= limits_[column])) {
-            cells_[column] = std::string_view(start, static_cast<std::size_t>(p - start));
-            check_range(column, number);
-          }
-          values_[column] = number;
-        } else {  // exponent, nan, garbage: the general path says which
-          p = find_comma(p, end);
-          cells_[column] = std::string_view(start, static_cast<std::size_t>(p - start));
-          parse_cell(column);
-        }
-        break;
-      }
-      case Cell::timestamp: {
-        // Rows of one instant repeat the timestamp text: compare instead of parsing.
-        const std::size_t known = last_timestamp_text_.size();
-        if (known != 0 && static_cast<std::size_t>(end - p) >= known &&
-            std::memcmp(p, last_timestamp_text_.data(), known) == 0 &&
-            (p + known == end || p[known] == ',')) {
-          p += known;
-          timestamp_s_ = last_timestamp_s_;
-        } else {
-          p = find_comma(p, end);
-          cells_[column] = std::string_view(start, static_cast<std::size_t>(p - start));
-          parse_cell(column);
-        }
-        break;
-      }
+  const std::size_t columns = names_.size();
+  const std::size_t found = split_unquoted_record(record, std::span(cells_.data(), columns));
+  if (found != columns) fail_cell_count(found);
+  for (const std::size_t column : number_cols_) {
+    const std::string_view text = cells_[column];
+    if (text.empty()) continue;  // missing value
+    double number = 0.0;
+    if (!parse_short_decimal(text.data(), text.size(), number) &&
+        scan_decimal(text.data(), number) != text.data() + text.size()) {
+      parse_cell(column);  // exponent, nan, garbage: the general path says which
+      continue;
     }
-    cells_[column] = std::string_view(start, static_cast<std::size_t>(p - start));
-    if (++column == columns) break;
-    if (p == end) fail_cell_count(column);
-    ++p;  // the comma
+    if (!(number >= 0.0 && number <= limits_[column])) check_range(column, number);
+    values_[column] = number;
   }
-  if (p != end) {
-    fail_cell_count(columns + static_cast<std::size_t>(std::count(p, end, ',')));
+  // Rows of one instant repeat the timestamp text: compare instead of parsing.
+  const auto timestamp_col = static_cast<std::size_t>(timestamp_col_);
+  if (cells_[timestamp_col] == last_timestamp_text_ && !last_timestamp_text_.empty()) {
+    timestamp_s_ = last_timestamp_s_;
+  } else {
+    parse_cell(timestamp_col);
   }
 }
 
 // Records with quoted cells: split first, then parse each cell.
 void TraceReader::scan_quoted(std::string_view record) {
-  const CsvSplit split = split_csv_record(record, cells_, scratch_);
+  const std::size_t columns = names_.size();
+  const CsvSplit split = split_csv_record(record, std::span(cells_.data(), columns), scratch_);
   if (!split.error.empty()) fail(split.error_cell, std::string(split.error));
-  if (split.cells != cells_.size()) fail_cell_count(split.cells);
-  for (std::size_t column = 0; column < cells_.size(); ++column) parse_cell(column);
+  if (split.cells != columns) fail_cell_count(split.cells);
+  for (std::size_t column = 0; column < columns; ++column) parse_cell(column);
 }
 
 // Parses cells_[column] by the general path.
@@ -427,6 +401,7 @@ void TraceReader::process_card_row() {
   frame.power_limit_w = value(power_limit_col_);
   slot.model = lookup_model(frame.gpu_model);
   slot.used = 0;
+  slot.small_ids = 0;
   last_slot_ = pending_count_;
   ++pending_count_;  // committed only now: a bad row leaves nothing behind
 }
@@ -436,7 +411,7 @@ void TraceReader::process_instance_row() {
   const auto id_col = static_cast<std::size_t>(id_col_);
   Slot* slot = find_pending(uuid);
   if (slot == nullptr) {
-    if (std::find(skipped_cards_.begin(), skipped_cards_.end(), uuid) != skipped_cards_.end()) {
+    if (skipped_card(uuid, timestamp_s_)) {
       fail(id_col, "the card row of GPU " + std::string(uuid) +
                        " at this timestamp was skipped, so its instances are too");
     }
@@ -444,23 +419,32 @@ void TraceReader::process_instance_row() {
          "instance row before the card row of GPU " + std::string(uuid) + " at this timestamp");
   }
   const std::string_view id_text = cells_[id_col];
-  int id = 0;
-  if (id_text.size() <= 9 &&
-      std::all_of(id_text.begin(), id_text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    for (const char c : id_text) id = id * 10 + (c - '0');
-  } else {
+  unsigned digits = 0;  // at most 9 digits: no overflow
+  bool plain = !id_text.empty() && id_text.size() <= 9;
+  for (std::size_t i = 0; plain && i < id_text.size(); ++i) {
+    const auto digit = static_cast<unsigned>(id_text[i] - '0');
+    plain = digit < 10;
+    digits = digits * 10 + digit;
+  }
+  int id = static_cast<int>(digits);
+  if (!plain) {
     const auto parsed = parse_int(id_text);
     if (!parsed || *parsed < 0 || *parsed > INT_MAX) {
       fail(id_col, quoted(id_text) + " is not a non-negative integer");
     }
     id = static_cast<int>(*parsed);
   }
+  // Duplicates: a bit per small id (MIG ids are below 15), a scan for the rest.
   Frame& frame = slot->frame;
-  for (std::size_t i = 0; i < slot->used; ++i) {
-    if (frame.instances[i].gpu_i_id == id) {
-      fail(id_col, "instance " + std::string(id_text) + " of GPU " + std::string(uuid) +
-                       " appears twice at this timestamp");
-    }
+  const std::uint64_t bit = id < 64 ? std::uint64_t{1} << id : 0;
+  bool duplicate = (slot->small_ids & bit) != 0;
+  if (bit == 0) {
+    for (std::size_t i = 0; i < slot->used; ++i)
+      duplicate = duplicate || frame.instances[i].gpu_i_id == id;
+  }
+  if (duplicate) {
+    fail(id_col, "instance " + std::string(id_text) + " of GPU " + std::string(uuid) +
+                     " appears twice at this timestamp");
   }
   const std::string_view profile = cell(profile_col_);
   const CachedProfile& resolved = lookup_profile(slot->model, profile);
@@ -475,6 +459,7 @@ void TraceReader::process_instance_row() {
   sample.fb_used_mib = value(fb_col_);
   sample.workload.assign(cell(workload_col_));
   sample.truth_power_w = value(truth_col_);
+  slot->small_ids |= bit;
   ++slot->used;
 }
 
@@ -532,12 +517,12 @@ const TraceReader::CachedProfile& TraceReader::lookup_profile(const GpuModel* mo
   return profiles_.back();
 }
 
+// Absent columns point at the always empty cell past the last column: no test for them here.
 std::string_view TraceReader::cell(int column) const {
-  return column == kAbsent ? std::string_view() : cells_[static_cast<std::size_t>(column)];
+  return cells_[static_cast<std::size_t>(column)];
 }
 
 std::optional<double> TraceReader::value(int column) const {
-  if (column == kAbsent) return std::nullopt;
   const auto index = static_cast<std::size_t>(column);
   if (cells_[index].empty()) return std::nullopt;
   return values_[index];

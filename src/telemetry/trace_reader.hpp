@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,7 +43,8 @@ class TraceReader : public FrameSource {
   // A frame being built or waiting to be handed out, with what building it needs.
   struct Slot {
     Frame frame;
-    std::size_t used = 0;  // instances filled; frame.instances may hold more, to be reused
+    std::size_t used = 0;         // instances filled; frame.instances may hold more, to be reused
+    std::uint64_t small_ids = 0;  // bit i: instance i is in the frame (ids below 64)
     const GpuModel* model = nullptr;
   };
   struct CachedProfile {
@@ -50,6 +52,10 @@ class TraceReader : public FrameSource {
     std::string profile;
     int compute_slices = 0;
     int memory_slices = 0;
+  };
+  struct SkippedCard {
+    std::string gpu_uuid;
+    double timestamp_s = 0.0;
   };
   struct CachedModel {
     std::string name;
@@ -69,6 +75,7 @@ class TraceReader : public FrameSource {
   void process_instance_row();
   void advance_instant();
   void note_skipped_card(std::string_view record);
+  [[nodiscard]] bool skipped_card(std::string_view uuid, double timestamp) const;
   Slot* find_pending(std::string_view uuid);
   const GpuModel* lookup_model(std::string_view name);
   const CachedProfile& lookup_profile(const GpuModel* model, std::string_view profile);
@@ -98,6 +105,7 @@ class TraceReader : public FrameSource {
   std::vector<std::string> names_;
   std::vector<Cell> kinds_;
   std::vector<double> limits_;
+  std::vector<std::size_t> number_cols_;
   int timestamp_col_ = kAbsent;
   int uuid_col_ = kAbsent;
   int model_col_ = kAbsent;
@@ -131,7 +139,7 @@ class TraceReader : public FrameSource {
   double instant_s_ = 0.0;
   std::string last_timestamp_text_;  // parsing is skipped when a row repeats it
   double last_timestamp_s_ = 0.0;
-  std::vector<std::string> skipped_cards_;  // GPUs whose card row was skipped this instant
+  std::vector<SkippedCard> skipped_cards_;  // lenient: card rows skipped, for their instances
   bool finished_ = false;
 
   std::vector<CachedModel> models_;

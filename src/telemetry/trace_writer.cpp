@@ -1,9 +1,11 @@
 #include "telemetry/trace_writer.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <system_error>
 
 #include "core/fields.hpp"
+#include "telemetry/number_format.hpp"
 
 namespace migpower {
 namespace {
@@ -37,22 +39,21 @@ TraceWriter::TraceWriter(std::ostream& out, bool flush_each_frame)
 TraceWriter::~TraceWriter() { drain(); }
 
 void TraceWriter::write(const Frame& frame) {
-  // Key cells shared by the card row and its instance rows: timestamp and GPU.
-  const auto keys = [&] {
-    if (!frame.timestamp_text.empty()) {
-      text(frame.timestamp_text);
-    } else {
-      char digits[64];
-      const auto result = std::to_chars(digits, digits + sizeof(digits), frame.timestamp_s,
-                                        std::chars_format::fixed, 3);
-      buffer_.append(digits, result.ptr);
-    }
-    buffer_.push_back(',');
-    text(frame.gpu_uuid);
-    buffer_.push_back(',');
-  };
+  // "timestamp,gpu_uuid," starts every row of the frame: format it once.
+  const std::size_t prefix_begin = buffer_.size();
+  if (!frame.timestamp_text.empty()) {
+    text(frame.timestamp_text);
+  } else {
+    char digits[64];
+    const auto result = std::to_chars(digits, digits + sizeof(digits), frame.timestamp_s,
+                                      std::chars_format::fixed, 3);
+    buffer_.append(digits, result.ptr);
+  }
+  buffer_.push_back(',');
+  text(frame.gpu_uuid);
+  buffer_.push_back(',');
+  prefix_.assign(buffer_, prefix_begin);
 
-  keys();
   text(frame.gpu_model);
   buffer_.append(",,,,");  // gpu_i_id, gpu_i_profile, workload, truth_power_w
   for (const auto* value : {&frame.power_w, &frame.energy_mj, &frame.sm_clock_mhz,
@@ -64,7 +65,7 @@ void TraceWriter::write(const Frame& frame) {
   buffer_.push_back('\n');
 
   for (const InstanceSample& sample : frame.instances) {
-    keys();
+    buffer_.append(prefix_);
     buffer_.push_back(',');  // gpu_model is on the card row only
     char id[16];
     buffer_.append(id, std::to_chars(id, id + sizeof(id), sample.gpu_i_id).ptr);
@@ -104,7 +105,11 @@ void TraceWriter::drain() {
 
 // Quotes a cell only when it must: a comma, a quote or a line break inside.
 void TraceWriter::text(std::string_view value) {
-  if (value.find_first_of(",\"\r\n") == std::string_view::npos) {
+  // A plain loop: find_first_of calls memchr once per character.
+  const bool plain = std::none_of(value.begin(), value.end(), [](char c) {
+    return c == ',' || c == '"' || c == '\n' || c == '\r';
+  });
+  if (plain) {
     buffer_.append(value);
     return;
   }
@@ -118,9 +123,8 @@ void TraceWriter::text(std::string_view value) {
 
 // Shortest text that reads back as the same double.
 void TraceWriter::number(double value) {
-  char digits[32];
-  const auto result = std::to_chars(digits, digits + sizeof(digits), value);
-  buffer_.append(digits, result.ptr);
+  char digits[kMaxDoubleChars];
+  buffer_.append(digits, format_shortest(digits, value));
 }
 
 void TraceWriter::number(const std::optional<double>& value) {

@@ -31,6 +31,7 @@ class TraceWriter : public FrameSink {
   std::ostream& out_;
   bool flush_each_frame_;
   std::string buffer_;  // rows not yet handed to the stream
+  std::string prefix_;  // "timestamp,gpu_uuid," of the frame being written
 };
 
 }  // namespace migpower

@@ -208,6 +208,20 @@ TEST_F(CliTest, DemoPrintsTheEnergyTable) {
   EXPECT_NE(result.out.find("MAPE"), std::string::npos);
 }
 
+TEST_F(CliTest, ExperimentBaselinesPrintsOneMarkdownRowPerMethod) {
+  const auto result =
+      run_migpower("experiment baselines --scenario mixed capped --duration 120 --seed 4");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  std::size_t rows = 0;
+  std::istringstream lines(result.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("| mixed | 4 |") || line.starts_with("| capped | 4 |")) ++rows;
+  }
+  EXPECT_EQ(rows, 6u);  // two scenarios x three baselines
+  EXPECT_EQ(run_migpower("experiment nope").exit_code, 2);
+  EXPECT_EQ(run_migpower("experiment baselines --idle-policy odd").exit_code, 2);
+}
+
 TEST(CliInProcess, RunReturnsUsageCodeForUnknownOption) {
   std::vector<std::string> words = {"migpower", "attribute", "--no-such-flag"};
   std::vector<char*> argv;

@@ -1,0 +1,15 @@
+#pragma once
+
+#include <cstddef>
+
+namespace migpower {
+
+// Room for any double in shortest form.
+inline constexpr std::size_t kMaxDoubleChars = 32;
+
+// Writes `value` at `out` exactly as std::to_chars(out, end, value) would (the shortest text that
+// reads back as the same double), but quickly for the numbers telemetry is made of: integers and
+// decimals with at most 8 places. Returns the end of the text; `out` needs kMaxDoubleChars.
+char* format_shortest(char* out, double value);
+
+}  // namespace migpower
