@@ -12,6 +12,7 @@
 #include "export/attribution_csv.hpp"
 #include "export/energy_report.hpp"
 #include "ledger/energy_ledger.hpp"
+#include "telemetry/prefetching_source.hpp"
 
 namespace migpower::cli {
 namespace {
@@ -40,9 +41,10 @@ int attribute(const AttributeOptions& options) {
         std::make_unique<AttributionCsvWriter>(output.stream(), labels.method, labels.idle_policy);
   }
   Progress progress("attribute");
+  PrefetchingSource frames(source.frames());  // parse on one core, attribute on the other
   Frame frame;
   FrameAttribution attribution;
-  while (source.frames().next(frame)) {
+  while (frames.next(frame)) {
     attributor.attribute(frame, attribution);
     ledger.add(frame, attribution);
     if (csv) csv->write(frame, attribution);

@@ -30,8 +30,9 @@ class AttributionCsvWriter {
   void append_watts(double value);
 
   std::ostream& out_;
-  std::string method_;
-  std::string idle_policy_;
+  std::string row_suffix_;   // ",method,idle_policy\n"
+  std::string row_prefix_;   // "timestamp,gpu_uuid," of the frame being written
+  std::string card_suffix_;  // ",card_power_w,unattributed_w" of the frame being written
   std::string buffer_;
 };
 

@@ -5,7 +5,7 @@
 #include <system_error>
 
 #include "core/fields.hpp"
-#include "telemetry/number_format.hpp"
+#include "core/number_format.hpp"
 
 namespace migpower {
 namespace {

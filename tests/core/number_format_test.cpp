@@ -1,4 +1,4 @@
-#include "telemetry/number_format.hpp"
+#include "core/number_format.hpp"
 
 #include <gtest/gtest.h>
 
@@ -100,6 +100,40 @@ TEST(NumberFormat, MatchesToCharsOnRandomBitPatterns) {
       value = unit(rng) * std::pow(10.0, static_cast<double>(rng() % 20) - 6);
     }
     ASSERT_EQ(formatted(value), reference(value)) << reference(value);
+  }
+}
+
+}  // namespace
+}  // namespace migpower
+
+namespace migpower {
+namespace {
+
+std::string fixed3(double value) {
+  char buffer[kMaxDoubleChars];
+  return {buffer, format_fixed3(buffer, value)};
+}
+
+TEST(FormatFixed3, PrintsMilliwatts) {
+  EXPECT_EQ(fixed3(0.0), "0.000");
+  EXPECT_EQ(fixed3(-0.0), "0.000");
+  EXPECT_EQ(fixed3(12.3456), "12.346");
+  EXPECT_EQ(fixed3(400.0), "400.000");
+  EXPECT_EQ(fixed3(0.0004), "0.000");
+  EXPECT_EQ(fixed3(-0.0004), "0.000");  // no "-0.000"
+  EXPECT_EQ(fixed3(-2.5), "-2.500");
+  EXPECT_EQ(fixed3(1234567.0625), "1234567.063");
+  EXPECT_EQ(fixed3(2e12), "2000000000000.000");  // beyond the fast range: std::to_chars
+}
+
+TEST(FormatFixed3, StaysWithinHalfAMilliwattOfTheValue) {
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> power(-1000.0, 100000.0);
+  for (int i = 0; i < 100000; ++i) {
+    const double value = power(rng);
+    const std::string text = fixed3(value);
+    ASSERT_EQ(text.size() - text.find('.'), 4u) << text;
+    EXPECT_LE(std::fabs(std::stod(text) - value), 0.0005 + 1e-9) << value << " " << text;
   }
 }
 

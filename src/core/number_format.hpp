@@ -12,4 +12,9 @@ inline constexpr std::size_t kMaxDoubleChars = 32;
 // decimals with at most 8 places. Returns the end of the text; `out` needs kMaxDoubleChars.
 char* format_shortest(char* out, double value);
 
+// Writes `value` rounded to three decimals ("12.345", "-0.500"), quickly: the milliwatt
+// resolution of every power migpower prints. Values beyond +-1e12 fall back to std::to_chars.
+// Returns the end of the text; `out` needs kMaxDoubleChars.
+char* format_fixed3(char* out, double value);
+
 }  // namespace migpower

@@ -1,4 +1,4 @@
-#include "telemetry/number_format.hpp"
+#include "core/number_format.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -103,6 +103,24 @@ char* format_shortest(char* out, double value) {
   std::memcpy(out, first + whole, static_cast<std::size_t>(places));
   out += places;
   return out;
+}
+
+char* format_fixed3(char* out, double value) {
+  constexpr double kLimit = 1e12;  // value * 1000 stays far below 2^53: the rounding is exact
+  if (!(std::fabs(value) < kLimit)) {
+    return std::to_chars(out, out + kMaxDoubleChars, value, std::chars_format::fixed, 3).ptr;
+  }
+  // Half away from zero, as std::round, without its library call (this runs per printed value).
+  const double magnitude = std::fabs(value) * 1000.0 + 0.5;
+  const auto thousandths = static_cast<std::uint64_t>(magnitude);
+  if (value < 0.0 && thousandths > 0) *out++ = '-';
+  out = std::to_chars(out, out + kMaxDoubleChars, thousandths / 1000).ptr;
+  const auto fraction = static_cast<unsigned>(thousandths % 1000);
+  out[0] = '.';
+  out[1] = static_cast<char>('0' + fraction / 100);
+  out[2] = static_cast<char>('0' + fraction / 10 % 10);
+  out[3] = static_cast<char>('0' + fraction % 10);
+  return out + 4;
 }
 
 }  // namespace migpower
