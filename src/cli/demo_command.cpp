@@ -1,8 +1,6 @@
 #include <iostream>
 #include <memory>
 
-#include "attribution/attributor.hpp"
-#include "attribution/method_label.hpp"
 #include "cli/commands.hpp"
 #include "eval/evaluation.hpp"
 #include "export/energy_report.hpp"
@@ -15,26 +13,18 @@ namespace {
 // The embedded default job: simulate the mixed A100 scenario, attribute it with the default
 // method, print the energy table and how far that method is from the simulator's truth.
 int demo() {
-  SimulationOptions simulation;  // the "mixed" scenario, seed 1, 10 minutes
+  const SimulationOptions simulation;  // the "mixed" scenario, seed 1, 10 minutes
   const AttributionOptions options;
-  Simulator simulator(simulation);
-  Attributor attributor(options);
-  EnergyLedger ledger;
-  Frame frame;
-  FrameAttribution attribution;
-  while (simulator.next(frame)) {
-    attributor.attribute(frame, attribution);
-    ledger.add(frame, attribution);
-  }
   const std::string source = "simulated scenario " + simulation.scenario + " (seed " +
                              std::to_string(simulation.seed) + ", " +
                              std::to_string(static_cast<int>(simulation.duration_s)) + " s)";
+  Simulator simulator(simulation);
+  EnergyLedger ledger;
+  const EvaluationReport report = evaluate(simulator, options, source, &ledger);
   print_energy_table(std::cout, ledger,
-                     {source, method_label(options), std::string(to_string(options.idle_policy))});
-
-  Simulator again(simulation);
+                     {source, report.method, std::string(to_string(options.idle_policy))});
   std::cout << "\nAgainst the simulator's ground truth:\n";
-  print_evaluation_table(std::cout, evaluate(again, options, source));
+  print_evaluation_table(std::cout, report);
   std::cout << "\nNext: `migpower evaluate --scenario mixed --compare`, "
                "`migpower simulate --list`, `migpower attribute --help`.\n";
   return 0;

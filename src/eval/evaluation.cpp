@@ -14,9 +14,10 @@
 namespace migpower {
 
 EvaluationReport evaluate(FrameSource& source, const AttributionOptions& options,
-                          std::string source_name) {
+                          std::string source_name, EnergyLedger* ledger_out) {
   Attributor attributor(options);
-  EnergyLedger ledger;
+  EnergyLedger local_ledger;
+  EnergyLedger& ledger = ledger_out != nullptr ? *ledger_out : local_ledger;
   ErrorAccumulator errors;
   Frame frame;
   FrameAttribution attribution;

@@ -9,6 +9,7 @@
 #include "attribution/attribution.hpp"
 #include "core/frame.hpp"
 #include "eval/metrics.hpp"
+#include "ledger/energy_ledger.hpp"
 
 namespace migpower {
 
@@ -26,9 +27,10 @@ struct EvaluationReport {
 };
 
 // Attributes every frame of `source` with `options` and scores it against truth_power_w.
-// Throws InputError when the source has no ground truth at all.
+// Throws InputError when the source has no ground truth at all. The energy it integrated is
+// left in `ledger` when one is given.
 [[nodiscard]] EvaluationReport evaluate(FrameSource& source, const AttributionOptions& options,
-                                        std::string source_name);
+                                        std::string source_name, EnergyLedger* ledger = nullptr);
 
 // A table for people: one row per instance, then the overall figures.
 void print_evaluation_table(std::ostream& out, const EvaluationReport& report);
