@@ -34,6 +34,14 @@ namespace migpower {
 [[nodiscard]] inline bool parse_short_decimal(const char* p, std::size_t length,
                                               double& value) noexcept;
 
+// The hot path for a cell whose extent is known: parses exactly `length` (at least 1) characters
+// at `p` as an unsigned plain decimal "digits[.digits]" whose digits, read as an integer, stay
+// below 2^53 (so any of at most 15 digits), so the value is finite and not negative. Returns false
+// when they are not one (sign, exponent, nan, garbage); the caller then uses parse_double, which
+// decides. Reads up to 8 bytes past the cell: the caller guarantees they are readable.
+[[nodiscard]] inline bool parse_plain_decimal(const char* p, std::size_t length,
+                                              double& value) noexcept;
+
 namespace detail {
 
 inline constexpr std::uint64_t kIntPow10[9] = {1,      10,      100,      1000,     10000,
@@ -58,10 +66,16 @@ inline std::uint64_t eight_digits(std::uint64_t v) noexcept {
          32;
 }
 
-// The low `bytes` (0..8) bytes set.
-inline std::uint64_t low_bytes(std::size_t bytes) noexcept {
-  return bytes >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * bytes)) - 1;
-}
+// kLowBytes[n]: the low n bytes set, n in 0..8 (a table: cheaper than a variable shift).
+inline constexpr std::uint64_t kLowBytes[9] = {0,
+                                               0xFF,
+                                               0xFFFF,
+                                               0xFFFFFF,
+                                               0xFFFFFFFF,
+                                               0xFFFFFFFFFF,
+                                               0xFFFFFFFFFFFF,
+                                               0xFFFFFFFFFFFFFF,
+                                               0xFFFFFFFFFFFFFFFF};
 
 // Appends the run of digits at `p` to `mantissa` (wrapping past 19 digits: callers check the
 // count), advances `p` past it and returns its length. Eight bytes at a time, without branching
@@ -97,29 +111,48 @@ inline bool parse_short_decimal(const char* p, std::size_t length, double& value
   if constexpr (std::endian::native != std::endian::little) {
     return false;
   } else {
-    if (length == 0 || length > 8) return false;
+    if (length - 1 >= 8) return false;  // 0 or more than 8 (unsigned wrap)
     std::uint64_t v;
     std::memcpy(&v, p, sizeof(v));
-    const std::uint64_t in_cell = detail::low_bytes(length);
-    // The first '.' (a zero byte of v ^ '.'; the classic test is exact for the first one).
-    const std::uint64_t x = v ^ 0x2E2E2E2E2E2E2E2E;
-    const std::uint64_t dots = (x - 0x0101010101010101) & ~x & 0x8080808080808080 & in_cell;
     std::size_t digits = length;
-    std::size_t frac_digits = 0;
-    if (dots != 0) {
-      const auto dot = static_cast<std::size_t>(std::countr_zero(dots)) / 8;
-      const std::uint64_t before = detail::low_bytes(dot);
+    double scale = 1.0;
+    const std::uint64_t marks = detail::non_digit_marks(v) & detail::kLowBytes[length];
+    if (marks != 0) {  // not all digits: the first other character must be the only point
+      const auto dot = static_cast<std::size_t>(std::countr_zero(marks)) / 8;
+      if (p[dot] != '.') return false;
+      const std::uint64_t before = detail::kLowBytes[dot];
       v = (v & before) | ((v >> 8) & ~before);  // close the gap the point leaves
       digits = length - 1;
-      frac_digits = digits - dot;
+      if (digits == 0 || (detail::non_digit_marks(v) & detail::kLowBytes[digits]) != 0) {
+        return false;
+      }
+      scale = detail::kExactPow10[digits - dot];
     }
-    if (digits == 0 || (detail::non_digit_marks(v) & detail::low_bytes(digits)) != 0) {
-      return false;
-    }
-    const double mantissa =
-        static_cast<double>(detail::eight_digits((v << (8 * (8 - digits))) & 0x0F0F0F0F0F0F0F0F));
-    // Below 10^8 and divided by an exact power of ten: correctly rounded (Clinger).
-    value = frac_digits > 0 ? mantissa / detail::kExactPow10[frac_digits] : mantissa;
+    const auto mantissa = static_cast<std::int64_t>(
+        detail::eight_digits((v << (64 - 8 * digits)) & 0x0F0F0F0F0F0F0F0F));
+    // Below 10^8, divided by an exact power of ten (1 without a point): correctly rounded
+    // (Clinger).
+    value = static_cast<double>(mantissa) / scale;
+    return true;
+  }
+}
+
+// "d.ddd": one digit, a point, then 1 to 8 digits, the shape of most fractions 0..1. Without a
+// search for the point it costs half of parse_short_decimal.
+inline bool parse_unit_fraction(const char* p, std::size_t length, double& value) noexcept {
+  if constexpr (std::endian::native != std::endian::little) {
+    return false;
+  } else {
+    const auto first = static_cast<unsigned>(static_cast<unsigned char>(p[0])) - '0';
+    if (length - 3 >= 8 || p[1] != '.' || first >= 10) return false;
+    const std::size_t digits = length - 2;
+    std::uint64_t v;
+    std::memcpy(&v, p + 2, sizeof(v));
+    if ((detail::non_digit_marks(v) & detail::kLowBytes[digits]) != 0) return false;
+    const auto mantissa = static_cast<std::int64_t>(
+        first * detail::kIntPow10[digits] +
+        detail::eight_digits((v << (64 - 8 * digits)) & 0x0F0F0F0F0F0F0F0F));
+    value = static_cast<double>(mantissa) / detail::kExactPow10[digits];  // as above
     return true;
   }
 }
@@ -144,6 +177,17 @@ inline const char* scan_decimal(const char* p, double& value) noexcept {
   if (frac_digits > 0) result /= detail::kExactPow10[frac_digits];
   value = negative ? -result : result;
   return p;
+}
+
+inline bool parse_plain_decimal(const char* p, std::size_t length, double& value) noexcept {
+  // The common shapes first: one digit ("0" fills idle instances' rows), then fractions.
+  if (length == 1) {
+    const auto digit = static_cast<unsigned>(static_cast<unsigned char>(*p)) - '0';
+    value = digit;
+    return digit < 10;
+  }
+  return parse_unit_fraction(p, length, value) || parse_short_decimal(p, length, value) ||
+         (*p != '-' && scan_decimal(p, value) == p + length);
 }
 
 }  // namespace migpower

@@ -116,6 +116,20 @@ std::size_t split_unquoted_record(std::string_view record, std::span<std::string
   return n + 1;
 }
 
+std::size_t find_commas_padded(std::string_view record, std::uint32_t* positions) {
+  const std::size_t size = record.size();
+  std::uint32_t* out = positions;
+  for (std::size_t offset = 0; offset < size; offset += 64) {
+    std::uint64_t mask = comma_mask(record.data() + offset);
+    if (size - offset < 64) mask &= (std::uint64_t{1} << (size - offset)) - 1;  // past the end
+    const auto base = static_cast<std::uint32_t>(offset);
+    for (; mask != 0; mask &= mask - 1) {
+      *out++ = base + static_cast<std::uint32_t>(std::countr_zero(mask));
+    }
+  }
+  return static_cast<std::size_t>(out - positions);
+}
+
 CsvSplit split_csv_record(std::string_view record, std::span<std::string_view> cells,
                           std::string& scratch) {
   if (record.empty() || std::memchr(record.data(), '"', record.size()) == nullptr) {

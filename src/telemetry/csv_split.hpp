@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -24,5 +25,11 @@ CsvSplit split_csv_record(std::string_view record, std::span<std::string_view> c
 // The fast path of split_csv_record for a record known to hold no quote character. Returns the
 // number of cells.
 std::size_t split_unquoted_record(std::string_view record, std::span<std::string_view> cells);
+
+// For callers that look up cells by column without views: stores the offset of each comma in
+// `record` (shorter than 4 GiB) at `positions` (room for record.size() of them: no bound is
+// checked) and returns how many there are. Reads up to 63 bytes past the record's end: the caller
+// guarantees they are readable.
+std::size_t find_commas_padded(std::string_view record, std::uint32_t* positions);
 
 }  // namespace migpower

@@ -38,8 +38,44 @@ class TraceReader : public FrameSource {
   [[nodiscard]] const std::string& path() const { return path_; }
 
  private:
-  // How the hot loop reads a column's cells.
-  enum class Cell : unsigned char { text, number, timestamp };
+  // The fields the reader fills, each with a fixed slot. A column names one field or none.
+  enum Text : unsigned char { kTimestamp, kUuid, kModel, kId, kProfile, kWorkload, kTextCount };
+  enum Number : unsigned char {
+    kTruth,
+    kPower,
+    kEnergy,
+    kSmClock,
+    kMemClock,
+    kTemperature,
+    kPowerLimit,
+    kFbUsed,
+    kFirstActivity,  // kActivityCount fractions follow
+    kNumberCount = kFirstActivity + kActivityCount,
+  };
+  // How the hot loop treats a column: one byte of kind and one of slot, so a row's plan is small.
+  enum class Cell : unsigned char { ignored, text, number };
+  struct ColumnPlan {
+    Cell kind = Cell::ignored;
+    unsigned char slot = 0;  // a Text or a Number
+  };
+  // The fast path visits only the columns that fill a field, one list per kind.
+  struct TextColumn {
+    std::size_t column = 0;
+    Text slot = kTimestamp;
+  };
+  struct NumberColumn {
+    std::size_t column = 0;
+    unsigned slot = 0;
+    std::uint32_t bit = 0;  // the slot's bit in present_
+    double limit = 0.0;     // the largest value allowed
+  };
+  // Adjacent number columns of the card's fields, or of an instance's: a row of the other kind
+  // leaves them all empty, which one comparison sees.
+  struct NumberRun {
+    std::size_t first_column = 0;
+    std::size_t columns = 0;
+    std::size_t first_number = 0;  // its first entry in number_columns_
+  };
   // A frame being built or waiting to be handed out, with what building it needs.
   struct Slot {
     Frame frame;
@@ -64,12 +100,16 @@ class TraceReader : public FrameSource {
   static constexpr int kAbsent = -1;
 
   bool next_record(std::string_view& record);
+  bool next_record_slow(std::string_view& record);
+  std::size_t next_quote();
   bool refill();
   void read_header();
   void process_record(std::string_view record);
+  bool scan_fast(std::string_view record);
   void scan_plain(std::string_view record);
   void scan_quoted(std::string_view record);
   void parse_cell(std::size_t column);
+  void parse_timestamp(std::size_t column);
   void check_range(std::size_t column, double value) const;
   void process_card_row();
   void process_instance_row();
@@ -77,10 +117,12 @@ class TraceReader : public FrameSource {
   void note_skipped_card(std::string_view record);
   [[nodiscard]] bool skipped_card(std::string_view uuid, double timestamp) const;
   Slot* find_pending(std::string_view uuid);
+  Slot* find_pending_slow(std::string_view uuid);
   const GpuModel* lookup_model(std::string_view name);
   const CachedProfile& lookup_profile(const GpuModel* model, std::string_view profile);
-  [[nodiscard]] std::string_view cell(int column) const;
-  [[nodiscard]] std::optional<double> value(int column) const;
+  const CachedProfile& lookup_profile_slow(const GpuModel* model, std::string_view profile);
+  [[nodiscard]] std::string_view text(Text field) const { return texts_[field]; }
+  [[nodiscard]] std::optional<double> number(unsigned field) const;
   [[noreturn]] void fail(std::size_t column, const std::string& message) const;
   [[noreturn]] void fail_cell_count(std::size_t found) const;
 
@@ -98,33 +140,30 @@ class TraceReader : public FrameSource {
   std::size_t end_ = 0;
   bool eof_ = false;
   bool record_quoted_ = false;  // the current record holds a quote character
+  std::size_t next_quote_ = 0;  // a quote character's offset, or end_; valid while known
+  bool next_quote_known_ = false;
   std::size_t lines_consumed_ = 0;
   std::size_t record_line_ = 0;  // line where the current record starts
 
-  // Header: per column its name, how to read it, and the largest value it allows.
+  // Header: per column its name and plan; the columns the messages of row checks name.
   std::vector<std::string> names_;
-  std::vector<Cell> kinds_;
-  std::vector<double> limits_;
-  std::vector<std::size_t> number_cols_;
+  std::vector<ColumnPlan> plans_;
+  std::vector<TextColumn> text_columns_;
+  std::vector<NumberColumn> number_columns_;
+  std::vector<NumberRun> number_runs_;
   int timestamp_col_ = kAbsent;
   int uuid_col_ = kAbsent;
-  int model_col_ = kAbsent;
   int id_col_ = kAbsent;
   int profile_col_ = kAbsent;
-  int workload_col_ = kAbsent;
-  int truth_col_ = kAbsent;
-  int power_col_ = kAbsent;
-  int energy_col_ = kAbsent;
-  int sm_clock_col_ = kAbsent;
-  int mem_clock_col_ = kAbsent;
-  int temperature_col_ = kAbsent;
-  int power_limit_col_ = kAbsent;
-  int fb_col_ = kAbsent;
-  std::array<int, kActivityCount> activity_cols_{};
 
-  // The current record: each cell's text (into buffer_ or scratch_) and, for numbers, value.
+  // The current record. The general path splits it into cells_ first; both paths leave each
+  // field's text in texts_ (empty when absent) and each number in numbers_, present where its
+  // bit in present_ is set.
   std::vector<std::string_view> cells_;
-  std::vector<double> values_;
+  std::vector<std::uint32_t> bounds_;  // fast path: column c's cell is (bounds_[c], bounds_[c + 1])
+  std::array<std::string_view, kTextCount> texts_{};
+  std::array<double, kNumberCount> numbers_{};
+  std::uint32_t present_ = 0;
   double timestamp_s_ = 0.0;
   std::string scratch_;
 

@@ -206,5 +206,65 @@ TEST(ParseShortDecimal, DeclinesWhatItDoesNotTake) {
   EXPECT_EQ(value, 0.25);
 }
 
+TEST(ParseUnitFraction, MatchesStrtodForItsShape) {
+  std::mt19937_64 rng(17);
+  std::uniform_int_distribution<int> length(1, 8);
+  std::uniform_int_distribution<int> digit(0, 9);
+  for (int i = 0; i < 100000; ++i) {
+    std::string text = std::string(1, static_cast<char>('0' + digit(rng))) + ".";
+    const int n = length(rng);
+    for (int k = 0; k < n; ++k) text += static_cast<char>('0' + digit(rng));
+    const Padded padded(text);
+    double value = 0.0;
+    ASSERT_TRUE(parse_unit_fraction(padded.bytes.data(), text.size(), value)) << text;
+    expect_same(value, reference(text), text);
+  }
+}
+
+TEST(ParseUnitFraction, DeclinesOtherShapes) {
+  double value = 0.0;
+  for (const char* text :
+       {"0", "0.", "10.5", ".55", "0.1234567890", "0.12a", "a.5", "-.5", "0,5", "0.1.2", "1e5"}) {
+    const Padded padded(text);
+    EXPECT_FALSE(parse_unit_fraction(padded.bytes.data(), std::strlen(text), value)) << text;
+  }
+  // Only `length` characters count, whatever follows.
+  ASSERT_TRUE(parse_unit_fraction("0.25,99999", 4, value));
+  EXPECT_EQ(value, 0.25);
+}
+
+TEST(ParsePlainDecimal, MatchesStrtodOnUnsignedPlainDecimals) {
+  std::mt19937_64 rng(19);
+  for (int i = 0; i < 200000; ++i) {
+    std::string text = random_decimal(rng, true);
+    if (!text.empty() && text[0] == '-') text.erase(0, 1);
+    if (text.empty()) continue;
+    const Padded padded(text);
+    double value = 0.0;
+    const auto want = reference(text);
+    if (parse_plain_decimal(padded.bytes.data(), text.size(), value)) {
+      expect_same(value, want, text);  // whatever it takes, it reads right
+    } else {
+      // It may decline only what is not a number or needs the general path (a mantissa beyond
+      // 2^53, so more than 15 digits).
+      std::size_t digits = 0;
+      for (const char c : text) digits += c != '.' ? 1 : 0;
+      EXPECT_TRUE(!want || digits > 15) << text;
+    }
+  }
+}
+
+TEST(ParsePlainDecimal, TakesOneDigitAndDeclinesSignsAndGarbage) {
+  double value = -1.0;
+  ASSERT_TRUE(parse_plain_decimal(Padded("7").bytes.data(), 1, value));
+  EXPECT_EQ(value, 7.0);
+  ASSERT_TRUE(parse_plain_decimal(Padded("1767225600.125").bytes.data(), 14, value));
+  EXPECT_EQ(value, 1767225600.125);
+  for (const char* text : {"x", ".", "-1", "-0", "+1", "1e5", "nan", "inf", "1..2", "1,5"}) {
+    const Padded padded(text);
+    EXPECT_FALSE(parse_plain_decimal(padded.bytes.data(), std::strlen(text), value)) << text;
+  }
+}
+
 }  // namespace
 }  // namespace migpower

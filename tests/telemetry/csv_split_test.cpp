@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,25 @@ TEST(CsvSplit, CountsCellsBeyondTheSpan) {
   EXPECT_EQ(quoted.cells, 4u);
   EXPECT_EQ(cells[0], "a");
   EXPECT_EQ(split_unquoted_record("1,2,3", cells), 3u);
+}
+
+TEST(CsvSplit, FindsCommaOffsetsOfPaddedRecords) {
+  for (std::size_t length = 0; length < 200; ++length) {
+    std::string record;
+    std::vector<std::uint32_t> want;
+    for (std::size_t i = 0; i < length; ++i) {
+      const bool comma = i % 5 == 1 || i % 11 == 0;
+      record += comma ? ',' : 'x';
+      if (comma) want.push_back(static_cast<std::uint32_t>(i));
+    }
+    // Commas past the record's end must not count: the padding is full of them.
+    const std::string padded = record + std::string(64, ',');
+    std::vector<std::uint32_t> found(length + 1);
+    const std::size_t count =
+        find_commas_padded(std::string_view(padded.data(), length), found.data());
+    found.resize(count);
+    EXPECT_EQ(found, want) << length;
+  }
 }
 
 }  // namespace
