@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include "core/number_format.hpp"
 
@@ -10,13 +11,36 @@ namespace {
 
 constexpr std::size_t kFlushBytes = 1 << 16;
 
+bool needs_quotes(std::string_view text) {
+  // One pass over the bytes: find_first_of with a set would call memchr per character.
+  return std::any_of(text.begin(), text.end(),
+                     [](char c) { return c == ',' || c == '"' || c == '\n' || c == '\r'; });
+}
+
+char* put(char* p, std::string_view text) {
+  std::memcpy(p, text.data(), text.size());
+  return p + text.size();
+}
+
+// A CSV cell, quoted (RFC 4180) only when it has to be. Needs 2 * size + 2 bytes at most.
+char* put_text(char* p, std::string_view text) {
+  if (!needs_quotes(text)) return put(p, text);
+  *p++ = '"';
+  for (const char c : text) {
+    if (c == '"') *p++ = '"';
+    *p++ = c;
+  }
+  *p++ = '"';
+  return p;
+}
+
 }  // namespace
 
 AttributionCsvWriter::AttributionCsvWriter(std::ostream& out, std::string method,
                                            std::string idle_policy)
     : out_(out), row_suffix_("," + method + "," + idle_policy + "\n") {
-  buffer_.reserve(kFlushBytes + 4096);
-  buffer_ += kHeader;
+  const std::string_view header = kHeader;
+  size_ = static_cast<std::size_t>(put(reserve(kFlushBytes * 2), header) - buffer_.get());
 }
 
 AttributionCsvWriter::~AttributionCsvWriter() {
@@ -26,77 +50,75 @@ AttributionCsvWriter::~AttributionCsvWriter() {
   }
 }
 
-void AttributionCsvWriter::append_text(std::string_view text) {
-  // One pass over the bytes: find_first_of with a set would call memchr per character.
-  const bool plain = std::none_of(text.begin(), text.end(),
-                                  [](char c) { return c == ',' || c == '"' || c == '\n'; });
-  if (plain) {
-    buffer_ += text;
-    return;
-  }
-  buffer_ += '"';
-  for (char c : text) {
-    if (c == '"') buffer_ += '"';
-    buffer_ += c;
-  }
-  buffer_ += '"';
-}
-
-void AttributionCsvWriter::append_watts(double value) {
-  char digits[kMaxDoubleChars];
-  // Milliwatts: the resolution of the card's own power reading.
-  buffer_.append(digits, format_fixed3(digits, value));
-}
-
 void AttributionCsvWriter::write(const Frame& frame, const FrameAttribution& attribution) {
   // What every row of the frame repeats is formatted once.
-  const std::size_t start = buffer_.size();
-  append_text(frame.timestamp_text);
-  buffer_ += ',';
-  append_text(frame.gpu_uuid);
-  buffer_ += ',';
-  row_prefix_.assign(buffer_, start);
-  buffer_.resize(start);
-  card_suffix_.clear();
+  row_prefix_.resize(2 * (frame.timestamp_text.size() + frame.gpu_uuid.size()) + 6);
+  char* p = row_prefix_.data();
+  p = put_text(p, frame.timestamp_text);
+  *p++ = ',';
+  p = put_text(p, frame.gpu_uuid);
+  *p++ = ',';
+  row_prefix_.resize(static_cast<std::size_t>(p - row_prefix_.data()));
+
+  card_suffix_.resize(2 * kMaxDoubleChars + 2);
+  p = card_suffix_.data();
   if (attribution.has_power) {
-    char digits[kMaxDoubleChars];
-    card_suffix_ += ',';
-    card_suffix_.append(digits, format_fixed3(digits, attribution.measured_w));
-    card_suffix_ += ',';
-    card_suffix_.append(digits, format_fixed3(digits, attribution.unattributed_w));
+    *p++ = ',';
+    p = format_fixed3(p, attribution.measured_w);
+    *p++ = ',';
+    p = format_fixed3(p, attribution.unattributed_w);
   }
+  card_suffix_.resize(static_cast<std::size_t>(p - card_suffix_.data()));
+
   for (std::size_t i = 0; i < frame.instances.size(); ++i) {
     const InstanceSample& instance = frame.instances[i];
-    buffer_ += row_prefix_;
-    char id[16];
-    buffer_.append(id, std::to_chars(id, id + sizeof id, instance.gpu_i_id).ptr);
-    buffer_ += ',';
-    append_text(instance.profile);
-    buffer_ += ',';
-    append_text(instance.workload);
-    buffer_ += ',';
+    // Room for the longest row this instance can make; rows are written through a pointer.
+    const std::size_t room = row_prefix_.size() + 2 * instance.profile.size() +
+                             2 * instance.workload.size() + 4 * kMaxDoubleChars +
+                             card_suffix_.size() + row_suffix_.size() + 8;
+    p = reserve(room);
+    p = put(p, row_prefix_);
+    p = std::to_chars(p, p + kMaxDoubleChars, instance.gpu_i_id).ptr;
+    *p++ = ',';
+    p = put_text(p, instance.profile);
+    *p++ = ',';
+    p = put_text(p, instance.workload);
     if (attribution.has_power && i < attribution.shares.size()) {
       const InstanceShare& share = attribution.shares[i];
-      append_watts(share.power_w);
-      buffer_ += ',';
-      append_watts(share.static_w);
-      buffer_ += ',';
-      append_watts(share.dynamic_w);
-      buffer_ += card_suffix_;
+      *p++ = ',';
+      p = format_fixed3(p, share.power_w);
+      *p++ = ',';
+      p = format_fixed3(p, share.static_w);
+      *p++ = ',';
+      p = format_fixed3(p, share.dynamic_w);
+      p = put(p, card_suffix_);
     } else {
-      buffer_ += ",,,,";  // no measured power in this frame: nothing to split
+      p = put(p, ",,,,,");  // no measured power in this frame: nothing to split
     }
-    buffer_ += row_suffix_;
+    p = put(p, row_suffix_);
+    size_ = static_cast<std::size_t>(p - buffer_.get());
   }
-  if (buffer_.size() >= kFlushBytes) {
-    out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
-    buffer_.clear();
+  if (size_ >= kFlushBytes) write_out();
+}
+
+char* AttributionCsvWriter::reserve(std::size_t room) {
+  if (size_ + room > capacity_) {
+    const std::size_t capacity = std::max(2 * capacity_, size_ + room);
+    auto grown = std::make_unique<char[]>(capacity);
+    std::memcpy(grown.get(), buffer_.get(), size_);
+    buffer_ = std::move(grown);
+    capacity_ = capacity;
   }
+  return buffer_.get() + size_;
+}
+
+void AttributionCsvWriter::write_out() {
+  out_.write(buffer_.get(), static_cast<std::streamsize>(size_));
+  size_ = 0;
 }
 
 void AttributionCsvWriter::flush() {
-  out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
-  buffer_.clear();
+  write_out();
   out_.flush();
 }
 

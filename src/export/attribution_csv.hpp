@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <ostream>
 #include <string>
 
@@ -26,14 +27,17 @@ class AttributionCsvWriter {
   void flush();
 
  private:
-  void append_text(std::string_view text);  // quoted when it holds a comma or a quote
-  void append_watts(double value);
+  char* reserve(std::size_t room);  // where the next `room` bytes may be written
+  void write_out();
 
   std::ostream& out_;
   std::string row_suffix_;   // ",method,idle_policy\n"
   std::string row_prefix_;   // "timestamp,gpu_uuid," of the frame being written
   std::string card_suffix_;  // ",card_power_w,unattributed_w" of the frame being written
-  std::string buffer_;
+  // Rows are written through a pointer into this buffer, then out in blocks of ~64 KiB.
+  std::unique_ptr<char[]> buffer_;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
 };
 
 }  // namespace migpower
