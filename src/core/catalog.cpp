@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <functional>
 
 #include "core/error.hpp"
@@ -153,7 +154,8 @@ std::optional<ParsedProfile> parse_profile_name(std::string_view name) {
   ++p;
   double gb = 0.0;
   auto [after_m, ec2] = std::from_chars(p, end, gb);
-  if (ec2 != std::errc{} || gb <= 0.0) return std::nullopt;
+  // from_chars also reads "nan" and "inf": not a memory size.
+  if (ec2 != std::errc{} || !std::isfinite(gb) || gb <= 0.0) return std::nullopt;
   const std::string_view rest(after_m, static_cast<std::size_t>(end - after_m));
   if (!rest.starts_with("gb")) return std::nullopt;
   const std::string_view suffix = rest.substr(2);

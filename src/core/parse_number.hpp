@@ -38,7 +38,8 @@ namespace migpower {
 // at `p` as an unsigned plain decimal "digits[.digits]" whose digits, read as an integer, stay
 // below 2^53 (so any of at most 15 digits), so the value is finite and not negative. Returns false
 // when they are not one (sign, exponent, nan, garbage); the caller then uses parse_double, which
-// decides. Reads up to 8 bytes past the cell: the caller guarantees they are readable.
+// decides. Reads up to 8 bytes past the cell: the caller guarantees they are readable, and that
+// the byte just past the cell is not a digit (a delimiter ends the scan; digits would not).
 [[nodiscard]] inline bool parse_plain_decimal(const char* p, std::size_t length,
                                               double& value) noexcept;
 

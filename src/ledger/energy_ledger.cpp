@@ -61,6 +61,10 @@ void EnergyLedger::add(const Frame& frame, const FrameAttribution& attribution) 
   if (attribution.has_power && attribution.shares.size() != frame.instances.size()) {
     throw std::invalid_argument("attribution does not match the frame's instances");
   }
+  // Checked before any state changes: a NaN or infinite time would poison every later interval.
+  if (!std::isfinite(frame.timestamp_s)) {
+    throw InputError("frame of GPU " + frame.gpu_uuid + " has a non-finite timestamp");
+  }
   GpuState& gpu = state_for(frame);
   CardEnergy& card = cards_[gpu.card];
   if (card.frames > 0 && frame.timestamp_s < card.last_timestamp_s) {
