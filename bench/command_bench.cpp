@@ -70,6 +70,7 @@ Timing time_command(const std::vector<std::string>& words, int repeat) {
 int main(int argc, char** argv) {
   int repeat = 5;
   double rows = 0;
+  double bytes = 0;
   std::string baseline;
   std::vector<std::string> command;
   for (int i = 1; i < argc; ++i) {
@@ -78,6 +79,8 @@ int main(int argc, char** argv) {
       repeat = std::atoi(argv[++i]);
     } else if (arg == "--rows" && i + 1 < argc) {
       rows = std::atof(argv[++i]);
+    } else if (arg == "--bytes" && i + 1 < argc) {
+      bytes = std::atof(argv[++i]);
     } else if (arg == "--baseline" && i + 1 < argc) {
       baseline = argv[++i];
     } else if (arg == "--") {
@@ -86,8 +89,9 @@ int main(int argc, char** argv) {
     }
   }
   if (baseline.empty() || command.empty() || repeat < 1) {
-    std::fprintf(
-        stderr, "usage: command_bench [--repeat N] [--rows N] --baseline 'CMD ARGS' -- CMD ARGS\n");
+    std::fprintf(stderr,
+                 "usage: command_bench [--repeat N] [--rows N] [--bytes N] --baseline 'CMD ARGS' "
+                 "-- CMD ARGS\n");
     return 2;
   }
   const Timing base = time_command(split_words(baseline), repeat);
@@ -97,6 +101,10 @@ int main(int argc, char** argv) {
   std::printf("measured  %-40s %9.3f s  peak RSS %7.1f MB\n", command[0].c_str(),
               measured.best_seconds, static_cast<double>(measured.peak_rss_kib) / 1024.0);
   if (rows > 0) std::printf("rows/s    %.3g\n", rows / measured.best_seconds);
+  if (bytes > 0) {
+    std::printf("MB/s      %.0f (baseline %.0f)\n", bytes / 1e6 / measured.best_seconds,
+                bytes / 1e6 / base.best_seconds);
+  }
   std::printf("ratio     %.2fx the baseline\n", measured.best_seconds / base.best_seconds);
   return 0;
 }

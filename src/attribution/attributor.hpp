@@ -24,8 +24,8 @@ class Attributor {
   Attributor(AttributionOptions options, std::unique_ptr<DynamicEstimator> dynamic,
              std::unique_ptr<StaticPowerEstimator> static_power = nullptr);
   ~Attributor();
-  Attributor(Attributor&&) noexcept;
-  Attributor& operator=(Attributor&&) noexcept;
+  Attributor(Attributor&& other) noexcept;
+  Attributor& operator=(Attributor&& other) noexcept;
 
   // Reuses out's storage: no heap allocation per frame once the largest frame has been seen.
   void attribute(const Frame& frame, FrameAttribution& out);

@@ -47,7 +47,10 @@ char* format_shortest(char* out, double value) {
   } else if (magnitude >= 1e-3 && magnitude < kEightPlacesBelow) {
     // If any decimal with at most 8 places reads back as `value`, rounding value * 1e8 finds the
     // shortest one (after dropping trailing zeros); one exact division checks it.
-    std::uint64_t scaled = static_cast<std::uint64_t>(magnitude * 1e8 + 0.5);
+    // magnitude * 1e8 >= 1e5, so adding 0.5 and truncating rounds correctly (and the division
+    // below verifies it); std::llround would cost a libm call per number.
+    // NOLINTNEXTLINE(bugprone-incorrect-roundings)
+    auto scaled = static_cast<std::uint64_t>(magnitude * 1e8 + 0.5);
     int p = 8;
     while (p > 0 && scaled % 10 == 0) {
       scaled /= 10;

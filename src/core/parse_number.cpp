@@ -63,7 +63,7 @@ std::optional<double> parse_double(std::string_view text) noexcept {
   const auto digits = int_digits + frac_digits;
   if (p == end && digits > 0 && digits <= kMaxFastDigits && mantissa <= detail::kMaxExactInteger &&
       frac_digits <= 22) {
-    double value = static_cast<double>(mantissa);
+    auto value = static_cast<double>(mantissa);
     if (frac_digits > 0) value /= detail::kExactPow10[frac_digits];
     return negative ? -value : value;
   }

@@ -174,7 +174,7 @@ inline const char* scan_decimal(const char* p, double& value) noexcept {
   if (digits == 0 || digits > 19 || mantissa > detail::kMaxExactInteger || frac_digits > 22) {
     return nullptr;
   }
-  double result = static_cast<double>(mantissa);
+  auto result = static_cast<double>(mantissa);
   if (frac_digits > 0) result /= detail::kExactPow10[frac_digits];
   value = negative ? -result : result;
   return p;

@@ -36,8 +36,8 @@ char* put_text(char* p, std::string_view text) {
 
 }  // namespace
 
-AttributionCsvWriter::AttributionCsvWriter(std::ostream& out, std::string method,
-                                           std::string idle_policy)
+AttributionCsvWriter::AttributionCsvWriter(std::ostream& out, const std::string& method,
+                                           const std::string& idle_policy)
     : out_(out), row_suffix_("," + method + "," + idle_policy + "\n") {
   const std::string_view header = kHeader;
   size_ = static_cast<std::size_t>(put(reserve(kFlushBytes * 2), header) - buffer_.get());
@@ -105,7 +105,7 @@ char* AttributionCsvWriter::reserve(std::size_t room) {
   if (size_ + room > capacity_) {
     const std::size_t capacity = std::max(2 * capacity_, size_ + room);
     auto grown = std::make_unique<char[]>(capacity);
-    std::memcpy(grown.get(), buffer_.get(), size_);
+    if (size_ > 0) std::memcpy(grown.get(), buffer_.get(), size_);  // the first has no buffer
     buffer_ = std::move(grown);
     capacity_ = capacity;
   }

@@ -18,7 +18,8 @@ class AttributionCsvWriter {
       "timestamp,gpu_uuid,gpu_i_id,gpu_i_profile,workload,power_w,static_w,dynamic_w,"
       "card_power_w,unattributed_w,method,idle_policy\n";
 
-  AttributionCsvWriter(std::ostream& out, std::string method, std::string idle_policy);
+  AttributionCsvWriter(std::ostream& out, const std::string& method,
+                       const std::string& idle_policy);
   ~AttributionCsvWriter();
   AttributionCsvWriter(const AttributionCsvWriter&) = delete;
   AttributionCsvWriter& operator=(const AttributionCsvWriter&) = delete;

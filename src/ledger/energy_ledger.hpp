@@ -47,7 +47,8 @@ struct CardEnergy {
 class EnergyLedger {
  public:
   // Adds one frame and its attribution (shares in frame.instances order). Frames of one GPU
-  // must come in time order; a timestamp going back throws InputError.
+  // must come in time order; a timestamp going back, or not finite, throws InputError and
+  // records nothing.
   void add(const Frame& frame, const FrameAttribution& attribution);
 
   [[nodiscard]] const std::vector<CardEnergy>& cards() const { return cards_; }

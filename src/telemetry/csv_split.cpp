@@ -1,6 +1,7 @@
 #include "telemetry/csv_split.hpp"
 
 #include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -17,7 +18,8 @@ std::uint64_t comma_mask(const char* block) {
   const __m128i commas = _mm_set1_epi8(',');
   std::uint64_t mask = 0;
   for (int i = 0; i < 4; ++i) {
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * i));
+    const __m128i bytes =
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + std::ptrdiff_t{16} * i));
     const auto bits = static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, commas)));
     mask |= std::uint64_t{bits} << (16 * i);
   }

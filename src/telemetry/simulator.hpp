@@ -33,8 +33,8 @@ class Simulator : public FrameSource {
   // interval that is not positive, or a duration shorter than one interval.
   explicit Simulator(SimulationOptions options);
   ~Simulator() override;
-  Simulator(Simulator&&) noexcept;
-  Simulator& operator=(Simulator&&) noexcept;
+  Simulator(Simulator&& other) noexcept;
+  Simulator& operator=(Simulator&& other) noexcept;
   Simulator(const Simulator&) = delete;
   Simulator& operator=(const Simulator&) = delete;
 

@@ -110,7 +110,7 @@ class TraceReader : public FrameSource {
   void scan_quoted(std::string_view record);
   void parse_cell(std::size_t column);
   void parse_timestamp(std::size_t column);
-  void check_range(std::size_t column, double value) const;
+  void check_range(std::size_t column, double number) const;
   void process_card_row();
   void process_instance_row();
   void advance_instant();
