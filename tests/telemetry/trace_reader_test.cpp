@@ -11,19 +11,14 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "telemetry/contract_header.hpp"
 
 namespace migpower {
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kHeader =
-    "timestamp,gpu_uuid,gpu_model,gpu_i_id,gpu_i_profile,workload,truth_power_w,"
-    "DCGM_FI_DEV_POWER_USAGE,DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION,DCGM_FI_DEV_SM_CLOCK,"
-    "DCGM_FI_DEV_MEM_CLOCK,DCGM_FI_DEV_GPU_TEMP,DCGM_FI_DEV_POWER_MGMT_LIMIT,"
-    "DCGM_FI_PROF_GR_ENGINE_ACTIVE,DCGM_FI_PROF_SM_ACTIVE,DCGM_FI_PROF_SM_OCCUPANCY,"
-    "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE,DCGM_FI_PROF_DRAM_ACTIVE,DCGM_FI_PROF_PIPE_FP64_ACTIVE,"
-    "DCGM_FI_PROF_PIPE_FP32_ACTIVE,DCGM_FI_PROF_PIPE_FP16_ACTIVE,DCGM_FI_DEV_FB_USED\n";
+constexpr const char* kHeader = test::kContractHeader;
 
 // Rows in the full header's column order.
 std::string card(const std::string& t, const std::string& uuid, const std::string& power = "250.5",

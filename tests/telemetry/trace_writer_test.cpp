@@ -12,18 +12,13 @@
 #include <vector>
 
 #include "core/catalog.hpp"
+#include "telemetry/contract_header.hpp"
 #include "telemetry/trace_reader.hpp"
 
 namespace migpower {
 namespace {
 
-constexpr const char* kHeader =
-    "timestamp,gpu_uuid,gpu_model,gpu_i_id,gpu_i_profile,workload,truth_power_w,"
-    "DCGM_FI_DEV_POWER_USAGE,DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION,DCGM_FI_DEV_SM_CLOCK,"
-    "DCGM_FI_DEV_MEM_CLOCK,DCGM_FI_DEV_GPU_TEMP,DCGM_FI_DEV_POWER_MGMT_LIMIT,"
-    "DCGM_FI_PROF_GR_ENGINE_ACTIVE,DCGM_FI_PROF_SM_ACTIVE,DCGM_FI_PROF_SM_OCCUPANCY,"
-    "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE,DCGM_FI_PROF_DRAM_ACTIVE,DCGM_FI_PROF_PIPE_FP64_ACTIVE,"
-    "DCGM_FI_PROF_PIPE_FP32_ACTIVE,DCGM_FI_PROF_PIPE_FP16_ACTIVE,DCGM_FI_DEV_FB_USED\n";
+constexpr const char* kHeader = test::kContractHeader;
 
 Frame sample_frame() {
   Frame frame;
