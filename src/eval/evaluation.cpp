@@ -47,11 +47,11 @@ EvaluationReport evaluate(FrameSource& source, const AttributionOptions& options
 void print_evaluation_table(std::ostream& out, const EvaluationReport& report) {
   fmt::print(out, "{} | method {} | idle policy {} | {} frames ({} with truth)\n", report.source,
              report.method, report.idle_policy, report.frames, report.frames_with_truth);
-  fmt::print(out, "{:<14} {:>5} {:<11} {:<16} {:>8} {:>8} {:>8} {:>10}\n", "gpu", "gi", "profile",
+  fmt::print(out, "{:<12} {:>5} {:<11} {:<16} {:>8} {:>8} {:>8} {:>10}\n", "gpu", "gi", "profile",
              "workload", "MAPE%", "RMSE W", "MAE W", "energy %");
   for (const auto& e : report.instances) {
-    fmt::print(out, "{:<14} {:>5} {:<11} {:<16} {:>8.2f} {:>8.2f} {:>8.2f} {:>+10.2f}\n",
-               e.gpu_uuid.substr(0, 14), e.gpu_i_id, e.profile, e.workload.substr(0, 16),
+    fmt::print(out, "{:<12} {:>5} {:<11} {:<16} {:>8.2f} {:>8.2f} {:>8.2f} {:>+10.2f}\n",
+               e.gpu_uuid.substr(0, 12), e.gpu_i_id, e.profile, e.workload.substr(0, 16),
                e.mape_pct, e.rmse_w, e.mae_w, e.energy_error_pct);
   }
   fmt::print(out, "WAPE {:.2f}% | aggregate error {:.4f}% (max {:.3g} W)\n", report.wape_pct,
