@@ -3,9 +3,9 @@
 
 #include "attribution/attribution.hpp"
 #include "cli/commands.hpp"
+#include "cli/method_options.hpp"
 #include "cli/output.hpp"
 #include "cli/usage_error.hpp"
-#include "core/error.hpp"
 #include "eval/experiment.hpp"
 
 namespace migpower::cli {
@@ -22,11 +22,7 @@ int experiment(ExperimentOptions options) {
   if (options.name != "baselines") {
     throw UsageError("unknown experiment '" + options.name + "'; available: baselines");
   }
-  try {
-    options.baselines.idle_policy = parse_idle_policy(options.idle_policy);
-  } catch (const InputError& e) {
-    throw UsageError(e.what());
-  }
+  options.baselines.idle_policy = idle_policy_flag(options.idle_policy);
   Output output(options.out);
   print_experiment_markdown(output.stream(), run_baseline_experiment(options.baselines));
   output.close();

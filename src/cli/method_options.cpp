@@ -20,14 +20,22 @@ void add_method_options(CLI::App& command, MethodOptions& options) {
       ->capture_default_str();
 }
 
+IdlePolicy idle_policy_flag(const std::string& text) {
+  try {
+    return parse_idle_policy(text);
+  } catch (const InputError& e) {
+    throw UsageError(e.what());
+  }
+}
+
 AttributionOptions to_attribution_options(const MethodOptions& options) {
   AttributionOptions out;
   try {
     out.method = parse_split_method(options.method);
-    out.idle_policy = parse_idle_policy(options.idle_policy);
   } catch (const InputError& e) {
-    throw UsageError(e.what());  // a flag's value, not a file's content
+    throw UsageError(e.what());
   }
+  out.idle_policy = idle_policy_flag(options.idle_policy);
   const auto field = parse_activity(options.field);
   if (!field) {
     std::string names;

@@ -16,6 +16,9 @@ struct MethodOptions {
 
 void add_method_options(CLI::App& command, MethodOptions& options);
 
+// Throws UsageError for an unknown policy: a flag's value, not a file's content.
+[[nodiscard]] IdlePolicy idle_policy_flag(const std::string& text);
+
 // Throws UsageError for an unknown method, policy or field.
 [[nodiscard]] AttributionOptions to_attribution_options(const MethodOptions& options);
 

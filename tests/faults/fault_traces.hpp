@@ -148,6 +148,16 @@ struct PipelineRun {
   std::string error_file;
 };
 
+// Keeps what stopped a run, with the location when it is a LocatedError.
+inline void record_error(PipelineRun& run, const std::exception& e) {
+  run.error = e.what();
+  if (const auto* located = dynamic_cast<const LocatedError*>(&e)) {
+    run.error_line = located->line();
+    run.error_column = located->column();
+    run.error_file = located->file();
+  }
+}
+
 // Every frame's split: finite, non-negative, adding up to the measured power.
 inline void expect_valid_split(const Frame& frame, const FrameAttribution& a) {
   if (!a.has_power) {
@@ -179,13 +189,8 @@ inline void drain(FrameSource& source, PipelineRun& run, AttributionOptions opti
       run.ledger.add(frame, attribution);
       run.timestamps.push_back(frame.timestamp_s);
     }
-  } catch (const LocatedError& e) {
-    run.error = e.what();
-    run.error_line = e.line();
-    run.error_column = e.column();
-    run.error_file = e.file();
-  } catch (const std::exception& e) {
-    run.error = e.what();
+  } catch (const std::exception& e) {  // located errors keep their file, line and column
+    record_error(run, e);
   }
 }
 
@@ -200,13 +205,8 @@ inline PipelineRun run_trace(const std::string& path, bool lenient, std::size_t 
       drain(prefetched, run, options);
     }
     run.rows_skipped = reader.rows_skipped();
-  } catch (const LocatedError& e) {  // the header
-    run.error = e.what();
-    run.error_line = e.line();
-    run.error_column = e.column();
-    run.error_file = e.file();
-  } catch (const std::exception& e) {
-    run.error = e.what();
+  } catch (const std::exception& e) {  // located errors keep their file, line and column
+    record_error(run, e);
   }
   return run;
 }
