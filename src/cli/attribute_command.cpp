@@ -2,7 +2,7 @@
 #include <memory>
 
 #include "attribution/attributor.hpp"
-#include "attribution/method_label.hpp"
+#include "attribution/method_factory.hpp"
 #include "cli/commands.hpp"
 #include "cli/method_options.hpp"
 #include "cli/output.hpp"
@@ -28,13 +28,13 @@ int attribute(const AttributeOptions& options) {
   if (options.format != "table" && options.format != "csv" && options.format != "json") {
     throw UsageError("--format must be table, csv or json, not '" + options.format + "'");
   }
-  const AttributionOptions attribution_options = to_attribution_options(options.method);
+  const MethodChoice method = to_method_choice(options.method);
+  Attributor attributor = make_attributor(method);
   OpenedSource source(options.source);
   Output output(options.out);
-  Attributor attributor(attribution_options);
   EnergyLedger ledger;
-  const ReportLabels labels{source.name(), method_label(attribution_options),
-                            std::string(to_string(attribution_options.idle_policy))};
+  const ReportLabels labels{source.name(), method_label(method),
+                            std::string(to_string(method.idle_policy))};
   std::unique_ptr<AttributionCsvWriter> csv;
   if (options.format == "csv") {
     csv =

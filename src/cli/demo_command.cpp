@@ -14,7 +14,7 @@ namespace {
 // method, print the energy table and how far that method is from the simulator's truth.
 int demo() {
   const SimulationOptions simulation;  // the "mixed" scenario, seed 1, 10 minutes
-  const AttributionOptions options;
+  const MethodChoice options;
   const std::string source = "simulated scenario " + simulation.scenario + " (seed " +
                              std::to_string(simulation.seed) + ", " +
                              std::to_string(static_cast<int>(simulation.duration_s)) + " s)";

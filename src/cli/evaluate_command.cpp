@@ -16,19 +16,21 @@ struct EvaluateOptions {
   SourceOptions source;
   MethodOptions method;
   bool compare = false;
+  double warmup_s = 120.0;
   std::string format = "table";
   std::string out;
 };
 
-// Every method --compare runs, in the order the table shows them.
-std::vector<AttributionOptions> methods_to_run(const EvaluateOptions& options) {
-  const AttributionOptions chosen = to_attribution_options(options.method);
+// Every method --compare runs, in the order the table shows them: those that need a model file
+// run only when --model gives one.
+std::vector<MethodChoice> methods_to_run(const EvaluateOptions& options) {
+  const MethodChoice chosen = to_method_choice(options.method);
   if (!options.compare) return {chosen};
-  std::vector<AttributionOptions> all;
-  for (const SplitMethod method :
-       {SplitMethod::equal, SplitMethod::slices, SplitMethod::utilization}) {
-    AttributionOptions o = chosen;
-    o.method = method;
+  std::vector<MethodChoice> all;
+  for (const auto& info : attribution_methods()) {
+    if (info.needs_model_file && chosen.model_path.empty()) continue;
+    MethodChoice o = chosen;
+    o.method = std::string(info.name);
     all.push_back(o);
   }
   return all;
@@ -43,7 +45,8 @@ int evaluate_command(const EvaluateOptions& options) {
   nlohmann::json documents = nlohmann::json::array();
   for (std::size_t i = 0; i < methods.size(); ++i) {
     OpenedSource source(options.source);  // each method reads the source from the start
-    const EvaluationReport report = evaluate(source.frames(), methods[i], source.name());
+    const EvaluationReport report = evaluate(source.frames(), methods[i], source.name(), nullptr,
+                                             EvaluationSettings{options.warmup_s});
     if (options.format == "table") {
       if (i > 0) output.stream() << "\n";
       print_evaluation_table(output.stream(), report);
@@ -70,7 +73,13 @@ void add_evaluate_command(CLI::App& app, Action& action) {
   add_source_options(*command, options->source);
   add_method_options(*command, options->method);
   command->add_flag("--compare", options->compare,
-                    "Run every method (equal, slices, utilization) and print them all");
+                    "Run every method and print them all (offline ones only with --model)");
+  command
+      ->add_option("--warmup", options->warmup_s,
+                   "Seconds at the start that are attributed but not scored, so online models "
+                   "are judged after they have learned")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   command->add_option("--format", options->format, "table or json")->capture_default_str();
   command->add_option("--out,-o", options->out, "Write here instead of stdout")->type_name("FILE");
   command->footer(

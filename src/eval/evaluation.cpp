@@ -5,26 +5,62 @@
 
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "attribution/attributor.hpp"
-#include "attribution/method_label.hpp"
 #include "core/error.hpp"
 #include "ledger/energy_ledger.hpp"
 
 namespace migpower {
 
-EvaluationReport evaluate(FrameSource& source, const AttributionOptions& options,
-                          std::string source_name, EnergyLedger* ledger_out) {
-  Attributor attributor(options);
-  EnergyLedger local_ledger;
-  EnergyLedger& ledger = ledger_out != nullptr ? *ledger_out : local_ledger;
+namespace {
+
+// Each GPU's first timestamp, so the warm-up runs per card.
+class WarmupClock {
+ public:
+  explicit WarmupClock(double warmup_s) : warmup_s_(warmup_s) {}
+  [[nodiscard]] bool warming_up(const Frame& frame) {
+    if (warmup_s_ <= 0.0) return false;
+    for (const auto& [uuid, start] : starts_) {
+      if (uuid == frame.gpu_uuid) return frame.timestamp_s - start < warmup_s_;
+    }
+    starts_.emplace_back(frame.gpu_uuid, frame.timestamp_s);
+    return true;
+  }
+
+ private:
+  double warmup_s_;
+  std::vector<std::pair<std::string, double>> starts_;
+};
+
+}  // namespace
+
+EvaluationReport evaluate(FrameSource& source, const MethodChoice& method, std::string source_name,
+                          EnergyLedger* ledger_out, const EvaluationSettings& settings) {
+  Attributor attributor = make_attributor(method);
+  EnergyLedger scored;  // the frames after the warm-up, for the energy errors
+  WarmupClock warmup(settings.warmup_s);
   ErrorAccumulator errors;
+  bool truth_in_warmup = false;
   Frame frame;
   FrameAttribution attribution;
   while (source.next(frame)) {
     attributor.attribute(frame, attribution);
-    ledger.add(frame, attribution);
+    if (ledger_out != nullptr) ledger_out->add(frame, attribution);
+    if (warmup.warming_up(frame)) {
+      for (const auto& instance : frame.instances)
+        truth_in_warmup |= instance.truth_power_w.has_value();
+      continue;
+    }
+    scored.add(frame, attribution);
     errors.add(frame, attribution);
+  }
+  if (errors.frames_with_truth() == 0 && truth_in_warmup) {
+    throw InputError(source_name + ": every frame falls in the " +
+                     fmt::format("{:g}", settings.warmup_s) +
+                     " s warm-up, so nothing is scored (pass a shorter --warmup, e.g. 0)");
   }
   if (errors.frames_with_truth() == 0) {
     throw InputError(source_name +
@@ -33,9 +69,10 @@ EvaluationReport evaluate(FrameSource& source, const AttributionOptions& options
   }
   EvaluationReport report;
   report.source = std::move(source_name);
-  report.method = method_label(options);
-  report.idle_policy = std::string(to_string(options.idle_policy));
-  report.instances = errors.instance_errors(ledger);
+  report.method = method_label(method);
+  report.idle_policy = std::string(to_string(method.idle_policy));
+  report.warmup_s = settings.warmup_s;
+  report.instances = errors.instance_errors(scored);
   report.wape_pct = errors.wape_pct();
   report.aggregate_error_pct = errors.aggregate_error_pct();
   report.max_aggregate_error_w = errors.max_aggregate_error_w();
@@ -45,8 +82,11 @@ EvaluationReport evaluate(FrameSource& source, const AttributionOptions& options
 }
 
 void print_evaluation_table(std::ostream& out, const EvaluationReport& report) {
-  fmt::print(out, "{} | method {} | idle policy {} | {} frames ({} with truth)\n", report.source,
-             report.method, report.idle_policy, report.frames, report.frames_with_truth);
+  fmt::print(out, "{} | method {} | idle policy {} | {} frames scored ({} with truth)",
+             report.source, report.method, report.idle_policy, report.frames,
+             report.frames_with_truth);
+  if (report.warmup_s > 0.0) fmt::print(out, " after a {:g} s warm-up", report.warmup_s);
+  fmt::print(out, "\n");
   fmt::print(out, "{:<12} {:>5} {:<11} {:<16} {:>8} {:>8} {:>8} {:>10}\n", "gpu", "gi", "profile",
              "workload", "MAPE%", "RMSE W", "MAE W", "energy %");
   for (const auto& e : report.instances) {
@@ -78,6 +118,7 @@ nlohmann::json evaluation_json(const EvaluationReport& report) {
           {"idle_policy", report.idle_policy},
           {"frames", report.frames},
           {"frames_with_truth", report.frames_with_truth},
+          {"warmup_s", report.warmup_s},
           {"wape_pct", report.wape_pct},
           {"aggregate_error_pct", report.aggregate_error_pct},
           {"max_aggregate_error_w", report.max_aggregate_error_w},

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "attribution/attribution.hpp"
+#include "attribution/method_factory.hpp"
 #include "core/frame.hpp"
 #include "eval/metrics.hpp"
 #include "ledger/energy_ledger.hpp"
@@ -24,13 +24,21 @@ struct EvaluationReport {
   double max_aggregate_error_w = 0.0;
   std::size_t frames = 0;
   std::size_t frames_with_truth = 0;
+  double warmup_s = 0.0;
 };
 
-// Attributes every frame of `source` with `options` and scores it against truth_power_w.
-// Throws InputError when the source has no ground truth at all. The energy it integrated is
-// left in `ledger` when one is given.
-[[nodiscard]] EvaluationReport evaluate(FrameSource& source, const AttributionOptions& options,
-                                        std::string source_name, EnergyLedger* ledger = nullptr);
+struct EvaluationSettings {
+  // Frames in the first warmup_s seconds (from each GPU's first frame) are attributed, so online
+  // models learn from them, but not scored: errors and energies cover the rest.
+  double warmup_s = 0.0;
+};
+
+// Attributes every frame of `source` with `method` and scores it against truth_power_w.
+// Throws InputError when the source has no ground truth at all (after the warm-up). The energy
+// it integrated over every frame is left in `ledger` when one is given.
+[[nodiscard]] EvaluationReport evaluate(FrameSource& source, const MethodChoice& method,
+                                        std::string source_name, EnergyLedger* ledger = nullptr,
+                                        const EvaluationSettings& settings = {});
 
 // A table for people: one row per instance, then the overall figures.
 void print_evaluation_table(std::ostream& out, const EvaluationReport& report);

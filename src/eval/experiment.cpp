@@ -19,14 +19,13 @@ std::vector<ExperimentRow> run_baseline_experiment(const BaselineExperimentOptio
   std::vector<ExperimentRow> rows;
   for (const auto& scenario : scenarios) {
     for (const std::uint64_t seed : options.seeds) {
-      for (const SplitMethod method :
-           {SplitMethod::equal, SplitMethod::slices, SplitMethod::utilization}) {
+      for (const char* method : {"equal", "slices", "utilization"}) {
         SimulationOptions simulation;
         simulation.scenario = scenario;
         simulation.seed = seed;
         simulation.duration_s = options.duration_s;
         Simulator simulator(simulation);
-        AttributionOptions attribution;
+        MethodChoice attribution;
         attribution.method = method;
         attribution.idle_policy = options.idle_policy;
         rows.push_back({scenario, seed,
