@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "attribution/baselines.hpp"
 #include "attribution/idle_policy.hpp"
@@ -64,6 +65,8 @@ void Attributor::attribute(const Frame& frame, FrameAttribution& out) {
   // An idle card (all estimates 0) still draws dynamic power: split it by slices.
   distribute(dynamic_w, estimates_, fallback_, dynamic_parts_);
 
+  const bool watts = dynamic_->estimates_watts();
+  constexpr double kNoEstimate = std::numeric_limits<double>::quiet_NaN();
   out.shares.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     InstanceShare& share = out.shares[i];
@@ -71,6 +74,7 @@ void Attributor::attribute(const Frame& frame, FrameAttribution& out) {
     share.static_w = static_parts_[i];
     share.dynamic_w = dynamic_parts_[i];
     share.power_w = share.static_w + share.dynamic_w;
+    share.estimate_w = watts ? static_parts_[i] + std::max(estimates_[i], 0.0) : kNoEstimate;
   }
 }
 

@@ -18,6 +18,9 @@ class DynamicEstimator {
   // that online models may learn from the frames they see.
   virtual void estimate(const Frame& frame, std::span<double> out) = 0;
   [[nodiscard]] virtual std::string_view name() const = 0;
+  // True when estimates are watts (models), so the unscaled estimate is worth reporting;
+  // false for weights (baselines).
+  [[nodiscard]] virtual bool estimates_watts() const { return false; }
 };
 
 }  // namespace migpower

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <limits>
 #include <vector>
 
 namespace migpower {
@@ -10,6 +11,12 @@ struct InstanceShare {
   double power_w = 0.0;
   double static_w = 0.0;
   double dynamic_w = 0.0;
+  // The method's own estimate of this instance's power before reconciliation to the measured
+  // total (static share + unscaled dynamic estimate), NaN for methods that give weights, not
+  // watts. Evaluation scores it as "before scaling".
+  double estimate_w = std::numeric_limits<double>::quiet_NaN();
+  // One standard deviation of power_w in W, NaN when the method gives no uncertainty.
+  double sd_w = std::numeric_limits<double>::quiet_NaN();
 };
 
 // The split of one frame. When the frame has a measured power, the shares plus unattributed_w
