@@ -6,6 +6,7 @@
 
 #include "attribution/attribution.hpp"
 #include "attribution/dynamic_estimator.hpp"
+#include "attribution/frame_model.hpp"
 #include "attribution/static_power.hpp"
 #include "core/frame.hpp"
 #include "core/shares.hpp"
@@ -23,6 +24,9 @@ class Attributor {
   // keeps the baseline that `options` names.
   Attributor(AttributionOptions options, std::unique_ptr<DynamicEstimator> dynamic,
              std::unique_ptr<StaticPowerEstimator> static_power = nullptr);
+  // One model estimating both the static power and each instance's dynamic power (the online
+  // model); `options` still choose the idle policy. Shares then carry the model's uncertainty.
+  Attributor(AttributionOptions options, std::unique_ptr<FrameModel> frame_model);
   ~Attributor();
   Attributor(Attributor&& other) noexcept;
   Attributor& operator=(Attributor&& other) noexcept;
@@ -32,17 +36,24 @@ class Attributor {
 
   [[nodiscard]] const AttributionOptions& options() const { return options_; }
   // The dynamic split in use ("equal", "slices", "utilization" or a model's name).
-  [[nodiscard]] std::string_view method_name() const { return dynamic_->name(); }
+  [[nodiscard]] std::string_view method_name() const {
+    return frame_model_ ? frame_model_->name() : dynamic_->name();
+  }
 
  private:
   AttributionOptions options_;
   std::unique_ptr<DynamicEstimator> dynamic_;
   std::unique_ptr<StaticPowerEstimator> static_power_;
+  std::unique_ptr<FrameModel> frame_model_;  // when set, replaces both estimators above
+  FrameEstimate frame_estimate_;
   std::vector<double> estimates_;  // scratch, per instance
   std::vector<double> fallback_;   // compute slices, per instance
   std::vector<double> static_weights_;
   std::vector<double> static_parts_;
   std::vector<double> dynamic_parts_;
+  std::vector<double> static_fraction_;  // for the frame model's uncertainty
+  std::vector<double> dynamic_fraction_;
+  std::vector<double> sd_;
 };
 
 }  // namespace migpower

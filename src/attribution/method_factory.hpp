@@ -12,7 +12,7 @@ namespace migpower {
 // Everything that picks how a frame is split: the method by name, its model file where it needs
 // one, and the idle policy. The CLI's --method/--model/--idle-policy/--field fill it.
 struct MethodChoice {
-  std::string method = "utilization";
+  std::string method = "online";
   std::string model_path;    // offline model file, for methods that need one
   bool force_model = false;  // accept a model trained on another GPU model
   IdlePolicy idle_policy = IdlePolicy::slices;

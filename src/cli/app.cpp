@@ -31,7 +31,11 @@ int run(int argc, char** argv) {
   add_simulate_command(app, action);
   add_attribute_command(app, action);
   add_evaluate_command(app, action);
+  add_train_command(app, action);
   add_experiment_command(app, action);
+  add_import_command(app, action);
+  add_sources_command(app, action);
+  add_record_command(app, action);
 
   try {
     app.parse(argc, argv);

@@ -12,7 +12,11 @@ using Action = std::function<int()>;
 void add_simulate_command(CLI::App& app, Action& action);
 void add_attribute_command(CLI::App& app, Action& action);
 void add_evaluate_command(CLI::App& app, Action& action);
+void add_train_command(CLI::App& app, Action& action);
 void add_demo_command(CLI::App& app, Action& action);
 void add_experiment_command(CLI::App& app, Action& action);
+void add_import_command(CLI::App& app, Action& action);
+void add_sources_command(CLI::App& app, Action& action);
+void add_record_command(CLI::App& app, Action& action);
 
 }  // namespace migpower::cli

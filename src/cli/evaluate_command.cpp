@@ -7,7 +7,9 @@
 #include "cli/output.hpp"
 #include "cli/source_options.hpp"
 #include "cli/usage_error.hpp"
+#include "eval/compare_table.hpp"
 #include "eval/evaluation.hpp"
+#include "model/model_file.hpp"
 
 namespace migpower::cli {
 namespace {
@@ -21,14 +23,17 @@ struct EvaluateOptions {
   std::string out;
 };
 
-// Every method --compare runs, in the order the table shows them: those that need a model file
-// run only when --model gives one.
+// Every method --compare runs, in the order the table shows them: an offline method runs only
+// when --model gives a file of its kind.
 std::vector<MethodChoice> methods_to_run(const EvaluateOptions& options) {
   const MethodChoice chosen = to_method_choice(options.method);
   if (!options.compare) return {chosen};
+  const std::string model_kind =
+      chosen.model_path.empty() ? ""
+                                : std::string(read_model_file(chosen.model_path).model->kind());
   std::vector<MethodChoice> all;
   for (const auto& info : attribution_methods()) {
-    if (info.needs_model_file && chosen.model_path.empty()) continue;
+    if (info.needs_model_file && info.name != model_kind) continue;
     MethodChoice o = chosen;
     o.method = std::string(info.name);
     all.push_back(o);
@@ -43,18 +48,21 @@ int evaluate_command(const EvaluateOptions& options) {
   Output output(options.out);
   const auto methods = methods_to_run(options);
   nlohmann::json documents = nlohmann::json::array();
+  std::vector<EvaluationReport> compared;  // --compare prints them as one table at the end
   for (std::size_t i = 0; i < methods.size(); ++i) {
     OpenedSource source(options.source);  // each method reads the source from the start
-    const EvaluationReport report = evaluate(source.frames(), methods[i], source.name(), nullptr,
-                                             EvaluationSettings{options.warmup_s});
-    if (options.format == "table") {
-      if (i > 0) output.stream() << "\n";
-      print_evaluation_table(output.stream(), report);
-    } else {
+    EvaluationReport report = evaluate(source.frames(), methods[i], source.name(), nullptr,
+                                       EvaluationSettings{options.warmup_s});
+    if (options.format == "json") {
       documents.push_back(evaluation_json(report));
+    } else if (options.compare) {
+      compared.push_back(std::move(report));
+    } else {
+      print_evaluation_table(output.stream(), report);
     }
     if (i + 1 == methods.size()) source.report_skipped();
   }
+  if (!compared.empty()) print_compare_table(output.stream(), compared);
   if (options.format == "json") {
     output.stream() << (documents.size() == 1 ? documents.front() : documents).dump(2) << "\n";
   }

@@ -1,5 +1,9 @@
+#include <algorithm>
+#include <cstdint>
 #include <iostream>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "attribution/attribution.hpp"
 #include "cli/commands.hpp"
@@ -7,6 +11,7 @@
 #include "cli/output.hpp"
 #include "cli/usage_error.hpp"
 #include "eval/experiment.hpp"
+#include "eval/paper_experiment.hpp"
 
 namespace migpower::cli {
 namespace {
@@ -14,17 +19,52 @@ namespace {
 struct ExperimentOptions {
   std::string name;
   BaselineExperimentOptions baselines;
+  std::vector<std::uint64_t> seeds;  // baselines: its seeds; paper: the test seeds
+  PaperExperimentOptions paper;
+  bool paper_options_given = false;
   std::string idle_policy = "slices";
   std::string out;
 };
 
+int run_paper(ExperimentOptions& options, Output& output) {
+  PaperExperimentOptions& paper = options.paper;
+  if (!options.baselines.scenarios.empty()) paper.test_scenarios = options.baselines.scenarios;
+  if (!options.seeds.empty()) paper.test_seeds = options.seeds;
+  paper.test_duration_s = options.baselines.duration_s;
+  paper.idle_policy = options.baselines.idle_policy;
+  if (!paper.train_traces.empty() && paper.test_traces.empty()) {
+    throw UsageError("--train needs --test: the traces to score the trained models on");
+  }
+  if (paper.test_traces.empty()) {
+    for (const auto seed : paper.test_seeds) {
+      if (std::find(paper.train_seeds.begin(), paper.train_seeds.end(), seed) !=
+          paper.train_seeds.end()) {
+        throw UsageError("test seed " + std::to_string(seed) +
+                         " is also a training seed; test on seeds the models have not seen");
+      }
+    }
+  }
+  print_paper_markdown(output.stream(), run_paper_experiment(paper));
+  return 0;
+}
+
 int experiment(ExperimentOptions options) {
-  if (options.name != "baselines") {
-    throw UsageError("unknown experiment '" + options.name + "'; available: baselines");
+  if (options.name != "baselines" && options.name != "paper") {
+    throw UsageError("unknown experiment '" + options.name + "'; available: baselines, paper");
+  }
+  if (options.name == "baselines" && options.paper_options_given) {
+    throw UsageError(
+        "--train, --test, --train-seed, --train-duration, --models, --model-dir "
+        "and --warmup apply to the paper experiment only");
   }
   options.baselines.idle_policy = idle_policy_flag(options.idle_policy);
   Output output(options.out);
-  print_experiment_markdown(output.stream(), run_baseline_experiment(options.baselines));
+  if (options.name == "paper") {
+    run_paper(options, output);
+  } else {
+    if (!options.seeds.empty()) options.baselines.seeds = options.seeds;
+    print_experiment_markdown(output.stream(), run_baseline_experiment(options.baselines));
+  }
   output.close();
   return 0;
 }
@@ -36,18 +76,68 @@ void add_experiment_command(CLI::App& app, Action& action) {
   CLI::App* command = app.add_subcommand(
       "experiment",
       "Run a reproducible evaluation and print it as a Markdown table (baselines: every "
-      "baseline method on every simulator scenario)");
-  command->add_option("NAME", options->name, "Experiment to run: baselines")->required();
-  command->add_option("--scenario", options->baselines.scenarios, "Scenarios (default: all)")
+      "baseline method on every simulator scenario; paper: the evaluation of arXiv 2501.17752, "
+      "offline models trained on whole-card runs vs the online methods, isolated vs concurrent, "
+      "before vs after scaling)");
+  command->add_option("NAME", options->name, "Experiment to run: baselines or paper")->required();
+  command
+      ->add_option("--scenario", options->baselines.scenarios,
+                   "Scenarios (baselines, default: all) or test scenarios (paper, default: "
+                   "whole-card runs, single, then the concurrent MIG scenarios)")
       ->type_name("NAME ...");
-  command->add_option("--seed", options->baselines.seeds, "Seeds, one row each")
+  command->add_option("--seed", options->seeds,
+                      "Seeds, one row each (baselines, default 1); test seeds (paper, default 3, "
+                      "averaged)");
+  command
+      ->add_option("--duration", options->baselines.duration_s,
+                   "Simulated seconds per run (paper: per test run)")
       ->capture_default_str();
-  command->add_option("--duration", options->baselines.duration_s, "Simulated seconds per run")
-      ->capture_default_str();
+  CLI::Option* train = command
+                           ->add_option("--train", options->paper.train_traces,
+                                        "paper: train the offline models on these traces "
+                                        "(full-GPU or isolated-instance runs) instead of the "
+                                        "simulator")
+                           ->type_name("FILE ...");
+  CLI::Option* test = command
+                          ->add_option("--test", options->paper.test_traces,
+                                       "paper: score every method on these traces (with "
+                                       "truth_power_w) instead of the simulator")
+                          ->type_name("FILE ...");
+  CLI::Option* train_seed =
+      command->add_option("--train-seed", options->paper.train_seeds, "paper: training seeds")
+          ->capture_default_str();
+  CLI::Option* train_duration =
+      command
+          ->add_option("--train-duration", options->paper.train_duration_s,
+                       "paper: simulated seconds per training run")
+          ->capture_default_str();
+  CLI::Option* models =
+      command
+          ->add_option("--models", options->paper.model_kinds,
+                       "paper: offline model kinds to train (default: linear ridge poly2 gbt)")
+          ->type_name("KIND ...");
+  CLI::Option* model_dir =
+      command
+          ->add_option("--model-dir", options->paper.model_dir,
+                       "paper: keep the trained model files here (default: a temporary "
+                       "directory, removed)")
+          ->type_name("DIR");
+  CLI::Option* warmup = command
+                            ->add_option("--warmup", options->paper.warmup_s,
+                                         "paper: seconds attributed but not scored at the start "
+                                         "of each test, so online methods have learned")
+                            ->capture_default_str()
+                            ->check(CLI::NonNegativeNumber);
   command->add_option("--idle-policy", options->idle_policy, "slices, active or none")
       ->capture_default_str();
   command->add_option("--out,-o", options->out, "Write here instead of stdout")->type_name("FILE");
-  command->callback([options, &action] { action = [options] { return experiment(*options); }; });
+  command->callback([=, &action] {
+    options->paper_options_given = train->count() + test->count() + train_seed->count() +
+                                       train_duration->count() + models->count() +
+                                       model_dir->count() + warmup->count() >
+                                   0;
+    action = [options] { return experiment(*options); };
+  });
 }
 
 }  // namespace migpower::cli

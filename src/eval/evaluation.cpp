@@ -17,6 +17,16 @@ namespace migpower {
 
 namespace {
 
+// "12.34" ("12.34%" with a unit) or "n/a" for a number only some methods have.
+std::string percent_or_na(const std::optional<double>& value, int decimals = 2,
+                          const char* unit = "") {
+  return value ? fmt::format("{:.{}f}{}", *value, decimals, unit) : std::string("n/a");
+}
+
+nlohmann::json number_or_null(const std::optional<double>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
 // Each GPU's first timestamp, so the warm-up runs per card.
 class WarmupClock {
  public:
@@ -76,6 +86,8 @@ EvaluationReport evaluate(FrameSource& source, const MethodChoice& method, std::
   report.wape_pct = errors.wape_pct();
   report.aggregate_error_pct = errors.aggregate_error_pct();
   report.max_aggregate_error_w = errors.max_aggregate_error_w();
+  report.wape_before_pct = errors.wape_before_pct();
+  report.aggregate_error_before_pct = errors.aggregate_error_before_pct();
   report.frames = errors.frames();
   report.frames_with_truth = errors.frames_with_truth();
   return report;
@@ -87,15 +99,19 @@ void print_evaluation_table(std::ostream& out, const EvaluationReport& report) {
              report.frames_with_truth);
   if (report.warmup_s > 0.0) fmt::print(out, " after a {:g} s warm-up", report.warmup_s);
   fmt::print(out, "\n");
-  fmt::print(out, "{:<12} {:>5} {:<11} {:<16} {:>8} {:>8} {:>8} {:>10}\n", "gpu", "gi", "profile",
-             "workload", "MAPE%", "RMSE W", "MAE W", "energy %");
+  // "MAPE% before": the method's own estimate before scaling to the measured total.
+  fmt::print(out, "{:<12} {:>5} {:<11} {:<16} {:>8} {:>8} {:>8} {:>8} {:>10}\n", "gpu", "gi",
+             "profile", "workload", "MAPE%", "before", "RMSE W", "MAE W", "energy %");
   for (const auto& e : report.instances) {
-    fmt::print(out, "{:<12} {:>5} {:<11} {:<16} {:>8.2f} {:>8.2f} {:>8.2f} {:>+10.2f}\n",
+    fmt::print(out, "{:<12} {:>5} {:<11} {:<16} {:>8.2f} {:>8} {:>8.2f} {:>8.2f} {:>+10.2f}\n",
                e.gpu_uuid.substr(0, 12), e.gpu_i_id, e.profile, e.workload.substr(0, 16),
-               e.mape_pct, e.rmse_w, e.mae_w, e.energy_error_pct);
+               e.mape_pct, percent_or_na(e.mape_before_pct), e.rmse_w, e.mae_w, e.energy_error_pct);
   }
   fmt::print(out, "WAPE {:.2f}% | aggregate error {:.4f}% (max {:.3g} W)\n", report.wape_pct,
              report.aggregate_error_pct, report.max_aggregate_error_w);
+  fmt::print(out, "before scaling: WAPE {} | aggregate error {}\n",
+             percent_or_na(report.wape_before_pct, 2, "%"),
+             percent_or_na(report.aggregate_error_before_pct, 4, "%"));
 }
 
 nlohmann::json evaluation_json(const EvaluationReport& report) {
@@ -107,6 +123,7 @@ nlohmann::json evaluation_json(const EvaluationReport& report) {
                          {"workload", e.workload},
                          {"frames", e.frames},
                          {"mape_pct", e.mape_pct},
+                         {"mape_before_pct", number_or_null(e.mape_before_pct)},
                          {"rmse_w", e.rmse_w},
                          {"mae_w", e.mae_w},
                          {"truth_energy_j", e.truth_energy_j},
@@ -122,6 +139,8 @@ nlohmann::json evaluation_json(const EvaluationReport& report) {
           {"wape_pct", report.wape_pct},
           {"aggregate_error_pct", report.aggregate_error_pct},
           {"max_aggregate_error_w", report.max_aggregate_error_w},
+          {"wape_before_pct", number_or_null(report.wape_before_pct)},
+          {"aggregate_error_before_pct", number_or_null(report.aggregate_error_before_pct)},
           {"instances", instances}};
 }
 

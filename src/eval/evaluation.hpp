@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <iosfwd>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,10 @@ struct EvaluationReport {
   double wape_pct = 0.0;
   double aggregate_error_pct = 0.0;
   double max_aggregate_error_w = 0.0;
+  // Before scaling (the method's own watts, InstanceShare::estimate_w): nullopt for methods
+  // that give weights (the baselines).
+  std::optional<double> wape_before_pct;
+  std::optional<double> aggregate_error_before_pct;
   std::size_t frames = 0;
   std::size_t frames_with_truth = 0;
   double warmup_s = 0.0;

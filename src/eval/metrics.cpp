@@ -15,6 +15,20 @@ void ErrorAccumulator::add(const Frame& frame, const FrameAttribution& attributi
   max_aggregate_error_w_ = std::max(max_aggregate_error_w_, gap);
   if (attribution.measured_w > 0.0) aggregate_relative_sum_ += gap / attribution.measured_w;
 
+  double estimated = attribution.unattributed_w;
+  bool all_estimated = !attribution.shares.empty();
+  for (const auto& share : attribution.shares) {
+    all_estimated = all_estimated && std::isfinite(share.estimate_w);
+    estimated += share.estimate_w;
+  }
+  if (all_estimated) {
+    ++frames_with_estimates_;
+    if (attribution.measured_w > 0.0) {
+      before_aggregate_relative_sum_ +=
+          std::abs(estimated - attribution.measured_w) / attribution.measured_w;
+    }
+  }
+
   bool any_truth = false;
   for (std::size_t i = 0; i < frame.instances.size() && i < attribution.shares.size(); ++i) {
     const InstanceSample& instance = frame.instances[i];
@@ -32,6 +46,16 @@ void ErrorAccumulator::add(const Frame& frame, const FrameAttribution& attributi
     }
     abs_error_sum_w_ += std::abs(error);
     truth_sum_w_ += truth;
+    const double estimate = attribution.shares[i].estimate_w;
+    if (std::isfinite(estimate)) {
+      const double before_error = std::abs(estimate - truth);
+      before_abs_error_sum_w_ += before_error;
+      before_truth_sum_w_ += truth;
+      if (truth >= kMapeFloorW) {
+        ++sums.before_mape_frames;
+        sums.before_ape_sum += before_error / truth;
+      }
+    }
   }
   if (any_truth) ++frames_with_truth_;
 }
@@ -51,6 +75,10 @@ std::vector<InstanceErrors> ErrorAccumulator::instance_errors(const EnergyLedger
     const auto n = static_cast<double>(sums.frames);
     e.mape_pct =
         sums.mape_frames > 0 ? 100.0 * sums.ape_sum / static_cast<double>(sums.mape_frames) : 0.0;
+    if (sums.before_mape_frames > 0) {
+      e.mape_before_pct =
+          100.0 * sums.before_ape_sum / static_cast<double>(sums.before_mape_frames);
+    }
     e.rmse_w = std::sqrt(sums.sq_sum / n);
     e.mae_w = sums.abs_sum / n;
     e.truth_energy_j = *energy.truth_energy_j;
@@ -71,6 +99,16 @@ double ErrorAccumulator::aggregate_error_pct() const {
   return frames_with_power_ > 0
              ? 100.0 * aggregate_relative_sum_ / static_cast<double>(frames_with_power_)
              : 0.0;
+}
+
+std::optional<double> ErrorAccumulator::wape_before_pct() const {
+  if (!(before_truth_sum_w_ > 0.0)) return std::nullopt;
+  return 100.0 * before_abs_error_sum_w_ / before_truth_sum_w_;
+}
+
+std::optional<double> ErrorAccumulator::aggregate_error_before_pct() const {
+  if (frames_with_estimates_ == 0) return std::nullopt;
+  return 100.0 * before_aggregate_relative_sum_ / static_cast<double>(frames_with_estimates_);
 }
 
 }  // namespace migpower

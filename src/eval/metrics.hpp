@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,6 +26,9 @@ struct InstanceErrors {
   double truth_energy_j = 0.0;
   double estimated_energy_j = 0.0;
   double energy_error_pct = 0.0;  // signed: (estimated - truth) / truth
+  // MAPE of the method's own estimate before reconciliation (InstanceShare::estimate_w), over
+  // the frames where it is finite; nullopt for methods that give weights, not watts.
+  std::optional<double> mape_before_pct;
 };
 
 // Scores attributed power against truth_power_w, frame by frame.
@@ -42,6 +46,11 @@ class ErrorAccumulator {
   [[nodiscard]] double wape_pct() const;
   // Mean over frames of |sum of shares + unattributed - measured| / measured.
   [[nodiscard]] double aggregate_error_pct() const;
+  // The same two before scaling: from InstanceShare::estimate_w in place of power_w, over the
+  // frames where every instance's estimate is finite; nullopt when no frame had one (the
+  // baselines, which give weights, not watts).
+  [[nodiscard]] std::optional<double> wape_before_pct() const;
+  [[nodiscard]] std::optional<double> aggregate_error_before_pct() const;
   [[nodiscard]] double max_aggregate_error_w() const { return max_aggregate_error_w_; }
   [[nodiscard]] std::size_t frames() const { return frames_; }
   [[nodiscard]] std::size_t frames_with_truth() const { return frames_with_truth_; }
@@ -53,11 +62,17 @@ class ErrorAccumulator {
     double ape_sum = 0.0;
     double abs_sum = 0.0;
     double sq_sum = 0.0;
+    std::size_t before_mape_frames = 0;  // frames with a finite estimate and truth >= floor
+    double before_ape_sum = 0.0;
   };
   std::map<std::pair<std::string, int>, Sums> per_instance_;
   double abs_error_sum_w_ = 0.0;
   double truth_sum_w_ = 0.0;
   double aggregate_relative_sum_ = 0.0;
+  double before_abs_error_sum_w_ = 0.0;
+  double before_truth_sum_w_ = 0.0;
+  double before_aggregate_relative_sum_ = 0.0;
+  std::size_t frames_with_estimates_ = 0;  // with power and a finite estimate for everyone
   double max_aggregate_error_w_ = 0.0;
   std::size_t frames_ = 0;
   std::size_t frames_with_power_ = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 
 #include "core/number_format.hpp"
@@ -74,7 +75,7 @@ void AttributionCsvWriter::write(const Frame& frame, const FrameAttribution& att
     const InstanceSample& instance = frame.instances[i];
     // Room for the longest row this instance can make; rows are written through a pointer.
     const std::size_t room = row_prefix_.size() + 2 * instance.profile.size() +
-                             2 * instance.workload.size() + 4 * kMaxDoubleChars +
+                             2 * instance.workload.size() + 5 * kMaxDoubleChars +
                              card_suffix_.size() + row_suffix_.size() + 8;
     p = reserve(room);
     p = put(p, row_prefix_);
@@ -91,9 +92,11 @@ void AttributionCsvWriter::write(const Frame& frame, const FrameAttribution& att
       p = format_fixed3(p, share.static_w);
       *p++ = ',';
       p = format_fixed3(p, share.dynamic_w);
+      *p++ = ',';
+      if (std::isfinite(share.sd_w)) p = format_fixed3(p, share.sd_w);
       p = put(p, card_suffix_);
     } else {
-      p = put(p, ",,,,,");  // no measured power in this frame: nothing to split
+      p = put(p, ",,,,,,");  // no measured power in this frame: nothing to split
     }
     p = put(p, row_suffix_);
     size_ = static_cast<std::size_t>(p - buffer_.get());

@@ -10,13 +10,14 @@
 namespace migpower {
 
 // Writes attributed power as CSV: one row per instance per frame. Timestamps are echoed as the
-// input had them. Buffers internally; this is the hot path of `migpower attribute`, so numbers
+// input had them. power_sd_w (one standard deviation of power_w) is empty for methods that give
+// no uncertainty. Buffers internally; this is the hot path of `migpower attribute`, so numbers
 // are formatted with std::to_chars and nothing is allocated per row.
 class AttributionCsvWriter {
  public:
   static constexpr const char* kHeader =
       "timestamp,gpu_uuid,gpu_i_id,gpu_i_profile,workload,power_w,static_w,dynamic_w,"
-      "card_power_w,unattributed_w,method,idle_policy\n";
+      "power_sd_w,card_power_w,unattributed_w,method,idle_policy\n";
 
   AttributionCsvWriter(std::ostream& out, const std::string& method,
                        const std::string& idle_policy);

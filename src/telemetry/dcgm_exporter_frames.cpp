@@ -53,7 +53,8 @@ std::string_view clean_profile(std::string_view profile) {
 // Names are matched exactly, or all in lower case (seen behind relabelling proxies).
 std::optional<FieldSlot> find_field(std::string_view name) {
   constexpr std::string_view kPrefix = "DCGM_FI_";
-  if (name.size() <= kPrefix.size() || !equals_ignoring_case(name.substr(0, kPrefix.size()), kPrefix)) {
+  if (name.size() <= kPrefix.size() ||
+      !equals_ignoring_case(name.substr(0, kPrefix.size()), kPrefix)) {
     return std::nullopt;
   }
   struct Entry {
@@ -87,9 +88,14 @@ std::optional<FieldSlot> find_field(std::string_view name) {
 DcgmExporterFrames::DcgmExporterFrames(std::string source) : source_(std::move(source)) {}
 
 std::vector<std::string_view> DcgmExporterFrames::field_names() {
-  std::vector<std::string_view> names = {field::kPower,    field::kEnergy,   field::kSmClock,
-                                         field::kMemClock, field::kGpuTemp,  field::kPowerLimit,
-                                         "DCGM_FI_DEV_POWER_USAGE_INSTANT",  field::kFbUsed};
+  std::vector<std::string_view> names = {field::kPower,
+                                         field::kEnergy,
+                                         field::kSmClock,
+                                         field::kMemClock,
+                                         field::kGpuTemp,
+                                         field::kPowerLimit,
+                                         "DCGM_FI_DEV_POWER_USAGE_INSTANT",
+                                         field::kFbUsed};
   names.insert(names.end(), kActivityFieldNames.begin(), kActivityFieldNames.end());
   return names;
 }
@@ -183,8 +189,10 @@ void DcgmExporterFrames::add_workload(InstanceSample& instance, const PromSample
 void DcgmExporterFrames::drop(const PromSample& sample, const std::string& why) {
   ++dropped_values_;
   if (drop_examples_.size() < kMaxDropExamples) {
-    drop_examples_.push_back(source_ + ":" + std::to_string(sample.line) + ": " +
-                             std::string(sample.name) + ": " + why);
+    // Samples from a query (not a text line) have no line.
+    const std::string where =
+        sample.line > 0 ? source_ + ":" + std::to_string(sample.line) : source_;
+    drop_examples_.push_back(where + ": " + std::string(sample.name) + ": " + why);
   }
 }
 
@@ -256,9 +264,9 @@ void DcgmExporterFrames::on_sample(const PromSample& sample) {
   instance->set(static_cast<Activity>(field->slot), std::clamp(value, 0.0, 1.0));
 }
 
-void DcgmExporterFrames::build_frame(CardState& card, Frame& frame) {
+void DcgmExporterFrames::build_frame(CardState& card, Frame& frame) const {
   frame.clear();
-  frame.timestamp_s = card.latest_timestamp_ms
+  frame.timestamp_s = use_sample_timestamps_ && card.latest_timestamp_ms
                           ? static_cast<double>(*card.latest_timestamp_ms) / 1000.0
                           : scrape_time_s_;
   frame.gpu_uuid = card.identity.uuid;

@@ -49,6 +49,9 @@ class DcgmExporterFrames : public PromVisitor {
 
   // Starts a new scrape taken at `scrape_time_s` (seconds since the epoch).
   void begin(double scrape_time_s);
+  // With false, frames are stamped with the scrape time even when samples carry timestamps
+  // (a live source keeps all frames of a round at one instant).
+  void use_sample_timestamps(bool use) { use_sample_timestamps_ = use; }
   void on_sample(const PromSample& sample) override;
   // Replaces `out` with the frames of the scrape, in order of first appearance of the cards.
   void finish(std::vector<Frame>& out);
@@ -95,10 +98,11 @@ class DcgmExporterFrames : public PromVisitor {
   InstanceSample& instance_for(CardState& card, int id, std::string_view profile);
   void add_workload(InstanceSample& instance, const PromSample& sample);
   void drop(const PromSample& sample, const std::string& why);
-  void build_frame(CardState& card, Frame& frame);
+  void build_frame(CardState& card, Frame& frame) const;
 
   std::string source_;
   double scrape_time_s_ = 0.0;
+  bool use_sample_timestamps_ = true;
   std::vector<CardState> cards_;  // storage reused across scrapes
   std::size_t used_cards_ = 0;
   std::vector<DcgmExporterCard> finished_cards_;

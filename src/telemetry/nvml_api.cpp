@@ -96,7 +96,8 @@ std::string default_library_path() {
   return path != nullptr && *path != '\0' ? std::string(path) : std::string(kDefaultLibrary);
 }
 
-Library::Library(std::string path) : path_(path.empty() ? default_library_path() : std::move(path)) {
+Library::Library(std::string path)
+    : path_(path.empty() ? default_library_path() : std::move(path)) {
   handle_ = ::dlopen(path_.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle_ == nullptr) {
     const char* reason = ::dlerror();

@@ -53,11 +53,11 @@ struct GpmSampleOpaque;
 using GpmSample = GpmSampleOpaque*;
 
 // Enum values passed as ints.
-inline constexpr int kClockSm = 1;         // NVML_CLOCK_SM
-inline constexpr int kClockMem = 2;        // NVML_CLOCK_MEM
-inline constexpr int kTemperatureGpu = 0;  // NVML_TEMPERATURE_GPU
-inline constexpr unsigned kMigEnabled = 1;  // NVML_DEVICE_MIG_ENABLE
-inline constexpr unsigned kFieldPowerInstant = 186;  // NVML_FI_DEV_POWER_INSTANT (mW)
+inline constexpr int kClockSm = 1;                        // NVML_CLOCK_SM
+inline constexpr int kClockMem = 2;                       // NVML_CLOCK_MEM
+inline constexpr int kTemperatureGpu = 0;                 // NVML_TEMPERATURE_GPU
+inline constexpr unsigned kMigEnabled = 1;                // NVML_DEVICE_MIG_ENABLE
+inline constexpr unsigned kFieldPowerInstant = 186;       // NVML_FI_DEV_POWER_INSTANT (mW)
 inline constexpr unsigned kDeviceNameBufferSize = 96;     // NVML_DEVICE_NAME_V2_BUFFER_SIZE
 inline constexpr unsigned kDeviceUuidBufferSize = 96;     // NVML_DEVICE_UUID_V2_BUFFER_SIZE
 inline constexpr unsigned kDriverVersionBufferSize = 80;  // NVML_SYSTEM_DRIVER_VERSION_BUFFER_SIZE

@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <system_error>
 
@@ -17,8 +18,23 @@ constexpr std::size_t kNpos = std::string_view::npos;
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
 bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool starts_name(char c) { return is_letter(c) || c == '_'; }
-bool continues_name(char c) { return starts_name(c) || is_digit(c); }
+
+// Character classes of names, one table lookup per byte (names are most of a payload).
+enum : unsigned char { kStartsName = 1, kContinuesName = 2, kMetricOnly = 4 };
+constexpr std::array<unsigned char, 256> kNameClass = [] {
+  std::array<unsigned char, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    const bool digit = c >= '0' && c <= '9';
+    table[static_cast<std::size_t>(c)] =
+        static_cast<unsigned char>((letter ? kStartsName | kContinuesName : 0) |
+                                   (digit ? kContinuesName : 0) | (c == ':' ? kMetricOnly : 0));
+  }
+  return table;
+}();
+unsigned char name_class(char c) { return kNameClass[static_cast<unsigned char>(c)]; }
+bool starts_name(char c) { return (name_class(c) & kStartsName) != 0; }
+bool continues_name(char c) { return (name_class(c) & kContinuesName) != 0; }
 
 std::size_t skip_blanks(std::string_view line, std::size_t pos) {
   while (pos < line.size() && is_blank(line[pos])) ++pos;
@@ -33,10 +49,23 @@ std::size_t token_end(std::string_view line, std::size_t pos) {
 
 // Metric names may hold ':' (recording rules); label names may not.
 std::size_t metric_name_end(std::string_view line, std::size_t pos) {
-  if (pos >= line.size() || !(starts_name(line[pos]) || line[pos] == ':')) return pos;
+  if (pos >= line.size() || (name_class(line[pos]) & (kStartsName | kMetricOnly)) == 0) return pos;
   ++pos;
-  while (pos < line.size() && (continues_name(line[pos]) || line[pos] == ':')) ++pos;
+  while (pos < line.size() && (name_class(line[pos]) & (kContinuesName | kMetricOnly)) != 0) ++pos;
   return pos;
+}
+
+// The next '"' or '\\' at or after `pos`, or npos. Escapes are rare: find the quote, then look
+// for a backslash before it (two memchr, not a test per byte).
+std::size_t quote_or_backslash(std::string_view line, std::size_t pos) {
+  if (pos >= line.size()) return kNpos;
+  const char* begin = line.data() + pos;
+  const char* end = line.data() + line.size();
+  const auto* quote = static_cast<const char*>(std::memchr(begin, '"', end - begin));
+  const char* limit = quote != nullptr ? quote : end;
+  const auto* backslash = static_cast<const char*>(std::memchr(begin, '\\', limit - begin));
+  const char* found = backslash != nullptr ? backslash : quote;
+  return found == nullptr ? kNpos : static_cast<std::size_t>(found - line.data());
 }
 
 std::size_t label_name_end(std::string_view line, std::size_t pos) {
@@ -73,6 +102,11 @@ std::optional<PromMetricType> parse_type(std::string_view token) {
 bool valid_utf8(std::string_view text) {
   std::size_t i = 0;
   const std::size_t n = text.size();
+  // Eight bytes at a time while they are all ASCII.
+  for (std::uint64_t word = 0; i + 8 <= n; i += 8) {
+    std::memcpy(&word, text.data() + i, sizeof(word));
+    if ((word & 0x8080808080808080ULL) != 0) break;
+  }
   while (i < n) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x80) {
@@ -284,7 +318,7 @@ void PrometheusTextParser::parse_comment(std::string_view line, std::size_t pos,
         help_text_ += '\n';
       } else {
         fail(pos + i - 1, "invalid escape sequence " + quoted(raw.substr(i - 1, 2)) +
-                              " in HELP text (only \\\\ and \\n)");
+                              R"( in HELP text (only \\ and \n))");
       }
     }
     visitor.on_help(metric, help_text_);
@@ -310,7 +344,8 @@ void PrometheusTextParser::parse_sample(std::string_view line, std::size_t pos,
                                         PromVisitor& visitor) {
   const std::size_t name_end = metric_name_end(line, pos);
   if (name_end == pos) {
-    fail(pos, "invalid metric name starting " + quoted(line.substr(pos, token_end(line, pos) - pos)));
+    fail(pos,
+         "invalid metric name starting " + quoted(line.substr(pos, token_end(line, pos) - pos)));
   }
   labels_.clear();
   std::size_t next = skip_blanks(line, name_end);
@@ -391,7 +426,7 @@ std::size_t PrometheusTextParser::parse_labels(std::string_view line, std::size_
 std::size_t PrometheusTextParser::parse_label_value(std::string_view line, std::size_t pos,
                                                     std::string_view& value) {
   const std::size_t open = pos - 1;
-  const std::size_t stop = line.find_first_of("\"\\", pos);
+  const std::size_t stop = quote_or_backslash(line, pos);
   if (stop == kNpos) fail(open, "unterminated label value");
   if (line[stop] == '"') {  // the common case: no escapes, a view into the line
     value = line.substr(pos, stop - pos);
@@ -400,7 +435,7 @@ std::size_t PrometheusTextParser::parse_label_value(std::string_view line, std::
   const std::size_t start = unescaped_.size();
   std::size_t i = pos;
   while (true) {
-    const std::size_t next = line.find_first_of("\"\\", i);
+    const std::size_t next = quote_or_backslash(line, i);
     if (next == kNpos) fail(open, "unterminated label value");
     unescaped_.append(line.substr(i, next - i));
     if (line[next] == '"') {
@@ -415,7 +450,7 @@ std::size_t PrometheusTextParser::parse_label_value(std::string_view line, std::
       unescaped_ += '\n';
     } else {
       fail(next, "invalid escape sequence " + quoted(line.substr(next, 2)) +
-                     " in a label value (only \\\\, \\\" and \\n)");
+                     R"( in a label value (only \\, \" and \n))");
     }
     i = next + 2;
   }
@@ -425,8 +460,7 @@ void PrometheusTextParser::fail(std::size_t column_index, const std::string& mes
   throw LocatedError(source_, line_, std::to_string(column_index + 1), message);
 }
 
-void parse_prometheus_text(std::string_view text, const std::string& source,
-                           PromVisitor& visitor) {
+void parse_prometheus_text(std::string_view text, const std::string& source, PromVisitor& visitor) {
   PrometheusTextParser parser(source);
   parser.feed(text, visitor);
   parser.finish(visitor);

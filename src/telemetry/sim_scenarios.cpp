@@ -49,6 +49,28 @@ std::vector<ScenarioSpec> build_scenarios() {
         {"2g.20gb", W::gemm_tensor},
         {"1g.10gb", W::memory_bound},
         {"1g.10gb", W::gemm_fp32}}},
+      // Whole-card runs of one workload kind, as offline models are trained in the paper
+      // (`experiment paper`): the 7g.40gb instance that spans the card.
+      {"full-gpu-gemm-fp32",
+       "the whole A100-40GB (one 7g.40gb instance) running CUDA-core GEMM jobs",
+       kA100,
+       std::nullopt,
+       {{"7g.40gb", W::gemm_fp32}}},
+      {"full-gpu-gemm-tensor",
+       "the whole A100-40GB (one 7g.40gb instance) running Tensor-core GEMM jobs",
+       kA100,
+       std::nullopt,
+       {{"7g.40gb", W::gemm_tensor}}},
+      {"full-gpu-memory-bound",
+       "the whole A100-40GB (one 7g.40gb instance) running memory-bound jobs",
+       kA100,
+       std::nullopt,
+       {{"7g.40gb", W::memory_bound}}},
+      {"full-gpu-llm-serving",
+       "the whole A100-40GB (one 7g.40gb instance) serving LLM inference",
+       kA100,
+       std::nullopt,
+       {{"7g.40gb", W::llm_serving}}},
   };
 }
 

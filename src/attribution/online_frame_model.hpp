@@ -1,0 +1,45 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "attribution/frame_model.hpp"
+#include "model/features.hpp"
+#include "model/online_disaggregator.hpp"
+
+namespace migpower {
+
+// The "online" method (docs/online-model.md): one OnlineDisaggregator per card (by gpu_uuid),
+// created with the catalog's prior on first sight and kept across MIG layout changes (the
+// coefficients describe the silicon, not the layout). Learns from every frame with a measured
+// power; never reads truth_power_w.
+class OnlineFrameModel final : public FrameModel {
+ public:
+  explicit OnlineFrameModel(OnlineSettings settings = {});
+
+  void estimate(const Frame& frame, FrameEstimate& out) override;
+  void finish(const Frame& frame, const FrameSplit& split, std::span<double> sd_w) override;
+  [[nodiscard]] std::string_view name() const override { return "online"; }
+
+  // The card's model, or nullptr before its first frame (for tests and diagnostics).
+  [[nodiscard]] const OnlineDisaggregator* card_model(std::string_view gpu_uuid) const;
+
+ private:
+  struct Card {
+    std::string uuid;
+    OnlineDisaggregator model;
+    double last_timestamp_s = 0.0;
+    bool learnt = false;  // a frame has been learnt from, so last_timestamp_s is set
+  };
+  Card& card_for(const Frame& frame);
+
+  OnlineSettings settings_;
+  FeatureExtractor extractor_;
+  std::vector<Card> cards_;  // few cards per host: a linear search beats hashing
+  std::size_t current_ = 0;  // the card of the frame between estimate() and finish()
+  std::vector<FeatureVector> phi_;
+};
+
+}  // namespace migpower

@@ -1,0 +1,121 @@
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "cli/commands.hpp"
+#include "cli/live_source.hpp"
+#include "cli/output.hpp"
+#include "cli/usage_error.hpp"
+#include "telemetry/trace_writer.hpp"
+
+namespace migpower::cli {
+namespace {
+
+struct RecordOptions {
+  std::string source;
+  std::string interval = "1s";
+  std::string duration;
+  std::string power = "instant";
+  std::string out;
+};
+
+// Set by SIGINT/SIGTERM; the source sees it within 50 ms and ends, so the trace is closed
+// cleanly. A lock-free atomic may be written from a signal handler.
+std::atomic<bool> g_stop_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+extern "C" void request_stop(int /*signal*/) { g_stop_requested.store(true); }
+
+// Installs the stop handlers for the life of a recording and puts the old ones back after.
+class StopOnSignals {
+ public:
+  StopOnSignals() {
+    g_stop_requested.store(false);
+    struct sigaction action {};
+    action.sa_handler = request_stop;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGINT, &action, &old_int_);
+    ::sigaction(SIGTERM, &action, &old_term_);
+  }
+  ~StopOnSignals() {
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  StopOnSignals(const StopOnSignals&) = delete;
+  StopOnSignals& operator=(const StopOnSignals&) = delete;
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
+int record(const RecordOptions& options) {
+  LiveSourceOptions live;
+  live.interval_s = parse_duration_option("--interval", options.interval);
+  if (!options.duration.empty()) {
+    live.duration_s = parse_duration_option("--duration", options.duration);
+  }
+  if (options.power != "instant" && options.power != "average") {
+    throw UsageError("--power must be instant or average, not '" + options.power + "'");
+  }
+  live.nvml_power = options.power == "average" ? PowerReading::average : PowerReading::instant;
+  live.stop = &g_stop_requested;
+  (void)parse_live_source_spec(options.source);  // usage errors before touching any device
+
+  StopOnSignals signals;
+  const std::unique_ptr<FrameSource> source = open_live_source(options.source, live);
+  Output output(options.out);
+  // Flushed after every frame: a recorder that is killed loses at most the frame in flight.
+  TraceWriter writer(output.stream(), /*flush_each_frame=*/true);
+  Frame frame;
+  std::size_t frames = 0;
+  std::set<std::string> gpus;
+  while (source->next(frame)) {
+    writer.write(frame);
+    ++frames;
+    if (gpus.size() < 1024) gpus.insert(frame.gpu_uuid);
+  }
+  writer.flush();
+  output.close();
+  std::cerr << "migpower: recorded " << frames << " frames of " << gpus.size() << " GPU"
+            << (gpus.size() == 1 ? "" : "s") << " from " << options.source
+            << (g_stop_requested.load() ? " (stopped by signal)" : "") << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void add_record_command(CLI::App& app, Action& action) {
+  auto options = std::make_shared<RecordOptions>();
+  CLI::App* command = app.add_subcommand(
+      "record", "Record a live card to a trace (docs/live-telemetry.md), one frame per interval");
+  command
+      ->add_option(
+          "--source", options->source,
+          "nvml, dcgm (embedded host engine), dcgm=HOST[:PORT] (a running nv-hostengine), or "
+          "dcgm-exporter=URL (the exporter's /metrics)")
+      ->required();
+  command->add_option("--interval", options->interval, "Time between frames: 100ms, 1s, 1m")
+      ->capture_default_str();
+  command->add_option("--duration", options->duration,
+                      "Stop after this long (30s, 5m, 1h); default: until Ctrl-C or SIGTERM");
+  command
+      ->add_option("--power", options->power,
+                   "nvml: instant (NVML_FI_DEV_POWER_INSTANT where offered) or average "
+                   "(nvmlDeviceGetPowerUsage)")
+      ->capture_default_str();
+  command->add_option("--out,-o", options->out, "Trace file to write ('-': stdout)")
+      ->required()
+      ->type_name("TRACE.csv");
+  command->footer(
+      "Examples:\n"
+      "  migpower record --source nvml --duration 1h --out node1.csv\n"
+      "  migpower record --source nvml --interval 100ms --out - | head\n"
+      "Then: migpower attribute node1.csv");
+  command->callback([options, &action] { action = [options] { return record(*options); }; });
+}
+
+}  // namespace migpower::cli

@@ -1,0 +1,60 @@
+// NvmlSource::next allocates nothing once a layout's first frames are read: a live agent reads a
+// card every second for months. Counted by replacing the global operator new in this binary
+// (counting only; memory still comes from malloc).
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "telemetry/fake_nvml.hpp"
+#include "telemetry/nvml_source.hpp"
+
+namespace {
+std::atomic<long> g_allocations{0};
+}  // namespace
+
+void* operator new(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* memory = std::malloc(size == 0 ? 1 : size)) return memory;
+  throw std::bad_alloc();
+}
+// GCC cannot tell that these pair with the operator new above, which uses malloc.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+void operator delete(void* memory) noexcept { std::free(memory); }
+void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+namespace migpower {
+namespace {
+
+TEST(NvmlAllocation, SteadyFramesAllocateNothing) {
+  nlohmann::json h100 = test::a100_mig_card("GPU-h100h100-0000-0000-0000-000000000003");
+  h100["name"] = "NVIDIA H100 80GB HBM3";
+  h100["gpm"] = true;
+  for (auto& instance : h100["mig_layouts"][0]["instances"]) {
+    instance["profile"] = "1g.10gb";
+    instance["gpm_metrics"] = {{"SM_UTIL", {10, 20, 30}}, {"DRAM_BW_UTIL", 5}};
+  }
+  test::FakeNvml fake(test::scenario({test::a100_mig_card(), h100, test::full_card()}));
+  ManualClock clock;
+  test::tick_fake_on_sleep(clock, fake);
+  NvmlSourceOptions options = fake.options(clock);
+  options.layout_check_interval_s = 1e9;  // a layout check allocates; it runs every 10 s
+  NvmlSource source(options);
+  Frame frame;
+  for (int i = 0; i < 3 * 3; ++i) ASSERT_TRUE(source.next(frame));  // three ticks: GPM pairs
+  const long before = g_allocations.load();
+  for (int i = 0; i < 3 * 20; ++i) ASSERT_TRUE(source.next(frame));
+  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_TRUE(frame.instances[0].get(Activity::gr_engine));  // the frames were real
+}
+
+}  // namespace
+}  // namespace migpower
