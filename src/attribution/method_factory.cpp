@@ -78,8 +78,8 @@ Attributor make_attributor(const MethodChoice& choice) {
     throw InputError("method '" + choice.method + "' needs --model FILE (see `migpower train`)");
   }
   if (choice.method == "online") {
-    return Attributor(baseline_options(choice, SplitMethod::utilization),
-                      std::make_unique<OnlineFrameModel>());
+    return {baseline_options(choice, SplitMethod::utilization),
+            std::make_unique<OnlineFrameModel>()};
   }
   if (choice.method == "equal") return Attributor(baseline_options(choice, SplitMethod::equal));
   if (choice.method == "slices") return Attributor(baseline_options(choice, SplitMethod::slices));

@@ -12,6 +12,7 @@
 #include "cli/usage_error.hpp"
 #include "eval/experiment.hpp"
 #include "eval/paper_experiment.hpp"
+#include "model/model_kinds.hpp"
 
 namespace migpower::cli {
 namespace {
@@ -32,6 +33,12 @@ int run_paper(ExperimentOptions& options, Output& output) {
   if (!options.seeds.empty()) paper.test_seeds = options.seeds;
   paper.test_duration_s = options.baselines.duration_s;
   paper.idle_policy = options.baselines.idle_policy;
+  for (const auto& kind : paper.model_kinds) {
+    const auto kinds = model_kinds();
+    if (std::none_of(kinds.begin(), kinds.end(), [&](const auto& k) { return k.name == kind; })) {
+      throw UsageError("unknown model kind '" + kind + "' in --models");
+    }
+  }
   if (!paper.train_traces.empty() && paper.test_traces.empty()) {
     throw UsageError("--train needs --test: the traces to score the trained models on");
   }

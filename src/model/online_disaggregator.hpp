@@ -19,7 +19,7 @@ struct OnlinePrior {
 
   // The catalog's figures for a known model; otherwise the frame's power limit (or, without
   // one, 2.5 x the first reading) as TDP and 15 % of it as idle, a typical ratio for data-centre
-  // GPUs (A100 55/400 W, H100 ~90/700 W).
+  // GPUs (the catalog has A100 55/400 W, H100 70/700 W).
   [[nodiscard]] static OnlinePrior for_card(const GpuModel* model,
                                             std::optional<double> power_limit_w,
                                             double first_measured_w);

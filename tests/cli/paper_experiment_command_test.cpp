@@ -80,6 +80,7 @@ TEST_F(PaperExperimentCli, MisusedOptionsAreUsageErrors) {
   EXPECT_EQ(run_migpower("experiment paper --train a.csv").exit_code, 2);
   EXPECT_EQ(run_migpower("experiment baselines --train-seed 4").exit_code, 2);
   EXPECT_EQ(run_migpower("experiment paper --seed 1 --train-seed 1 2").exit_code, 2);
+  EXPECT_EQ(run_migpower("experiment paper --models linear forest").exit_code, 2);
   const auto missing = run_migpower("experiment paper --train no.csv --test no.csv");
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("no.csv"), std::string::npos) << missing.err;
