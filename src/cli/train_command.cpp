@@ -15,6 +15,7 @@
 #include "core/error.hpp"
 #include "model/model_file.hpp"
 #include "model/model_kinds.hpp"
+#include "model/train.hpp"
 #include "model/training_data.hpp"
 #include "telemetry/trace_reader.hpp"
 
@@ -133,27 +134,11 @@ int train(const TrainOptions& options) {
                      "from full-GPU or isolated-instance traces");
   }
 
-  const ValidationSplit split = split_by_time_blocks(data, options.validation);
-  FeatureMatrix x_train;
-  Eigen::VectorXd y_train;
-  take_rows(data, split.training, x_train, y_train);
-  if (isatty(fileno(stderr)) != 0 && x_train.rows() > 100000) {
-    std::cerr << "train: fitting " << options.kind << " on " << x_train.rows() << " rows\n";
+  const TrainingSet set = split_training_set(std::move(data), options.validation);
+  if (isatty(fileno(stderr)) != 0 && set.x_train.rows() > 100000) {
+    std::cerr << "train: fitting " << options.kind << " on " << set.x_train.rows() << " rows\n";
   }
-  model->fit(x_train, y_train);
-
-  ModelFile file;
-  file.training_error = fit_error(*model, x_train, y_train);
-  if (!split.validation.empty()) {
-    FeatureMatrix x_validation;
-    Eigen::VectorXd y_validation;
-    take_rows(data, split.validation, x_validation, y_validation);
-    file.validation_error = fit_error(*model, x_validation, y_validation);
-  }
-  file.hyperparameters = hyperparameters_of(*model);
-  file.model = std::move(model);
-  file.training = std::move(data.summary);
-  file.training.validation_rows = split.validation.size();
+  const ModelFile file = fit_model_file(std::move(model), set);
   write_model_file(options.out, file);
   print_summary(std::cout, file, options.out, options.validation);
   return 0;

@@ -18,6 +18,7 @@
 #include "core/error.hpp"
 #include "eval/evaluation.hpp"
 #include "model/model_kinds.hpp"
+#include "model/train.hpp"
 #include "model/training_data.hpp"
 #include "telemetry/simulator.hpp"
 #include "telemetry/trace_reader.hpp"
@@ -147,26 +148,11 @@ std::vector<TrainedModel> train_models(const PaperExperimentOptions& options, co
         data.summary.frames));
     return {};
   }
-  const ValidationSplit split = split_by_time_blocks(data, options.validation_fraction);
-  FeatureMatrix x_train;
-  Eigen::VectorXd y_train;
-  take_rows(data, split.training, x_train, y_train);
-  FeatureMatrix x_validation;
-  Eigen::VectorXd y_validation;
-  take_rows(data, split.validation, x_validation, y_validation);
+  const TrainingSet set = split_training_set(std::move(data), options.validation_fraction);
 
   std::vector<TrainedModel> trained;
   for (const auto& kind : kinds) {
-    ModelFile file;
-    file.model = make_power_model(kind);
-    file.model->fit(x_train, y_train);
-    file.hyperparameters = hyperparameters_of(*file.model);
-    file.training = data.summary;
-    file.training.validation_rows = split.validation.size();
-    file.training_error = fit_error(*file.model, x_train, y_train);
-    if (!split.validation.empty()) {
-      file.validation_error = fit_error(*file.model, x_validation, y_validation);
-    }
+    const ModelFile file = fit_model_file(make_power_model(kind), set);
     TrainedModel model{kind, (dir / (kind + ".json")).string(), file.training, file.training_error,
                        file.validation_error};
     write_model_file(model.path, file);

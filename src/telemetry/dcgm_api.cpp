@@ -1,25 +1,11 @@
 #include "telemetry/dcgm_api.hpp"
 
-#include <dlfcn.h>
-
-#include <cstdlib>
-#include <cstring>
 #include <utility>
 
 namespace migpower::dcgm {
 namespace {
 
 constexpr const char* kDefaultLibrary = "libdcgm.so.4";
-
-// Stores a dlsym result in a typed function pointer (memcpy: a cast between object and function
-// pointers is only conditionally supported).
-template <typename Function>
-bool resolve(void* handle, const char* name, Function& out) {
-  static_assert(sizeof(Function) == sizeof(void*));
-  void* symbol = ::dlsym(handle, name);
-  std::memcpy(&out, &symbol, sizeof(out));
-  return symbol != nullptr;
-}
 
 // The sentinel's offset above the blank base: 0 blank, 1 not found, 2 not supported, 3 no
 // permission (DCGM_*_NOT_FOUND, _NOT_SUPPORTED, _NOT_PERMISSIONED).
@@ -141,25 +127,22 @@ std::string_view describe(Return code) {
 }
 
 std::string default_library_path() {
-  const char* path = std::getenv("MIGPOWER_DCGM_LIBRARY");
-  return path != nullptr && *path != '\0' ? std::string(path) : std::string(kDefaultLibrary);
+  return library_path_from_env("MIGPOWER_DCGM_LIBRARY", kDefaultLibrary);
 }
 
 Library::Library(std::string path)
-    : path_(path.empty() ? default_library_path() : std::move(path)) {
-  handle_ = ::dlopen(path_.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (handle_ == nullptr) {
-    const char* reason = ::dlerror();
+    : path_(path.empty() ? default_library_path() : std::move(path)), library_(path_) {
+  if (!library_.is_open()) {
+    const std::string& reason = library_.open_error();
     throw DcgmError(kLibraryNotFound,
                     "dcgm: " + path_ +
                         " not found (is DCGM 4, datacenter-gpu-manager-4, installed?)" +
-                        (reason != nullptr ? std::string(": ") + reason : std::string()));
+                        (reason.empty() ? std::string() : ": " + reason));
   }
   Functions& f = functions_;
+  // A throw here closes the library: library_ is a fully built member.
   const auto required = [this](const char* name, auto& out) {
-    if (!resolve(handle_, name, out)) {
-      ::dlclose(handle_);
-      handle_ = nullptr;
+    if (!library_.resolve(name, out)) {
       throw DcgmError(kFunctionNotFound, "dcgm: " + path_ + " does not export " + name +
                                              " (not DCGM, or DCGM older than 2.0)");
     }
@@ -181,26 +164,13 @@ Library::Library(std::string path)
   required("dcgmUnwatchFields", f.unwatch_fields);
   required("dcgmUpdateAllFields", f.update_all_fields);
   required("dcgmEntitiesGetLatestValues", f.entities_get_latest_values);
-  resolve(handle_, "errorString", f.error_string);
-}
-
-Library::~Library() {
-  if (handle_ != nullptr) ::dlclose(handle_);
+  library_.resolve("errorString", f.error_string);
 }
 
 std::string Library::message(std::string_view call, Return code) const {
-  std::string text(call);
-  text += ": ";
-  text += describe(code);
-  text += " (DCGM error ";
-  text += std::to_string(code);
-  const char* detail = functions_.error_string != nullptr ? functions_.error_string(code) : nullptr;
-  if (detail != nullptr && *detail != '\0') {
-    text += ": ";
-    text += detail;
-  }
-  text += ")";
-  return text;
+  return call_failure_message(
+      call, describe(code), "DCGM", code,
+      functions_.error_string != nullptr ? functions_.error_string(code) : nullptr);
 }
 
 }  // namespace migpower::dcgm

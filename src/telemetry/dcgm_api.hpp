@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/error.hpp"
+#include "telemetry/shared_library.hpp"
 
 // The few DCGM types, constants and functions migpower uses, declared from NVIDIA's public DCGM
 // API (dcgm_structs.h, dcgm_fields.h, dcgm_agent.h of DCGM 4) so that no DCGM header or library
@@ -112,7 +112,7 @@ struct MigHierarchyInfo {
 
 // dcgmMigHierarchy_v2 (dcgmGetGpuInstanceHierarchy): every GPU instance (parent a GPU) and
 // compute instance (parent a GPU instance). DCGM_MAX_HIERARCHY_INFO = 32 GPUs * 14 entities.
-inline constexpr std::size_t kMaxHierarchyInfo = 32 * 14;
+inline constexpr std::size_t kMaxHierarchyInfo = std::size_t{32} * 14;
 struct MigHierarchy {
   unsigned version;
   unsigned count;
@@ -215,13 +215,9 @@ struct Functions {
 // DCGM could not be used: the library is missing or lacks a function, the host engine cannot be
 // reached, or a call that cannot be done without failed. code() is the DCGM return code
 // (kLibraryNotFound or kFunctionNotFound for the first two).
-class DcgmError : public InputError {
+class DcgmError : public LibraryError {
  public:
-  DcgmError(Return code, const std::string& message) : InputError(message), code_(code) {}
-  [[nodiscard]] Return code() const { return code_; }
-
- private:
-  Return code_;
+  using LibraryError::LibraryError;
 };
 
 // What a return code means, in words an operator can act on.
@@ -237,7 +233,6 @@ class Library {
   // Opens `path` (default_library_path() when empty) and resolves the symbols. Throws DcgmError
   // when it cannot be opened or lacks a required function.
   explicit Library(std::string path = {});
-  ~Library();
   Library(const Library&) = delete;
   Library& operator=(const Library&) = delete;
 
@@ -249,7 +244,7 @@ class Library {
 
  private:
   std::string path_;
-  void* handle_ = nullptr;
+  SharedLibrary library_;
   Functions functions_;
 };
 

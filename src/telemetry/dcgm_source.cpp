@@ -7,7 +7,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <iostream>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -16,6 +15,7 @@
 #include "core/fields.hpp"
 #include "telemetry/dcgm_api.hpp"
 #include "telemetry/interval_pacer.hpp"
+#include "telemetry/source_events.hpp"
 
 namespace migpower {
 namespace {
@@ -158,7 +158,7 @@ std::string describe_number(double value) {
   std::array<char, 32> buffer{};
   const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value,
                                     std::chars_format::general, 6);
-  return std::string(buffer.data(), result.ptr);
+  return {buffer.data(), result.ptr};
 }
 
 DcgmSourceOptions checked(DcgmSourceOptions options) {
@@ -263,13 +263,7 @@ struct DcgmSource::State {
   State(const State&) = delete;
   State& operator=(const State&) = delete;
 
-  void event(const std::string& message) const {
-    if (options.on_event) {
-      options.on_event(message);
-    } else {
-      std::cerr << "migpower: " << message << '\n';
-    }
-  }
+  void event(const std::string& message) const { tell_source_event(options.on_event, message); }
 
   [[nodiscard]] std::string where() const {
     return options.host_engine.empty() ? std::string("embedded host engine")
@@ -523,14 +517,14 @@ struct DcgmSource::State {
     return code;
   }
 
-  void drop_field_group(Watch& w) {
+  void drop_field_group(Watch& w) const {
     if (w.watching) fn.unwatch_fields(handle, w.group, w.fields);
     if (w.have_fields) fn.field_group_destroy(handle, w.fields);
     w.watching = false;
     w.have_fields = false;
   }
 
-  void drop_watch(Watch& w) {
+  void drop_watch(Watch& w) const {
     drop_field_group(w);
     if (w.have_group) fn.group_destroy(handle, w.group);
     w.have_group = false;
@@ -796,7 +790,7 @@ SourceReport DcgmSource::State::report() {
     report.detail += ": connection lost";
     return report;
   }
-  if (!read_values()) report.notes.push_back("the values could not be read this time");
+  if (!read_values()) report.notes.emplace_back("the values could not be read this time");
   cursor = ready;  // the next call to next() starts a fresh tick
   if (!profiling) report.notes.push_back("profiling fields unavailable: " + profiling_problem);
   for (const DcgmCard& card : cards) {

@@ -1,24 +1,11 @@
 #include "telemetry/nvml_api.hpp"
 
-#include <dlfcn.h>
-
-#include <cstdlib>
-#include <cstring>
+#include <utility>
 
 namespace migpower::nvml {
 namespace {
 
 constexpr const char* kDefaultLibrary = "libnvidia-ml.so.1";
-
-// Stores a dlsym result in a typed function pointer (memcpy: a cast between object and function
-// pointers is only conditionally supported).
-template <typename Function>
-bool resolve(void* handle, const char* name, Function& out) {
-  static_assert(sizeof(Function) == sizeof(void*));
-  void* symbol = ::dlsym(handle, name);
-  std::memcpy(&out, &symbol, sizeof(out));
-  return symbol != nullptr;
-}
 
 }  // namespace
 
@@ -92,24 +79,20 @@ std::string_view describe(Return code) {
 }
 
 std::string default_library_path() {
-  const char* path = std::getenv("MIGPOWER_NVML_LIBRARY");
-  return path != nullptr && *path != '\0' ? std::string(path) : std::string(kDefaultLibrary);
+  return library_path_from_env("MIGPOWER_NVML_LIBRARY", kDefaultLibrary);
 }
 
 Library::Library(std::string path)
-    : path_(path.empty() ? default_library_path() : std::move(path)) {
-  handle_ = ::dlopen(path_.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (handle_ == nullptr) {
-    const char* reason = ::dlerror();
-    throw NvmlError(kErrorLibraryNotFound,
-                    "nvml: " + path_ + " not found (no NVIDIA driver?)" +
-                        (reason != nullptr ? std::string(": ") + reason : std::string()));
+    : path_(path.empty() ? default_library_path() : std::move(path)), library_(path_) {
+  if (!library_.is_open()) {
+    const std::string& reason = library_.open_error();
+    throw NvmlError(kErrorLibraryNotFound, "nvml: " + path_ + " not found (no NVIDIA driver?)" +
+                                               (reason.empty() ? std::string() : ": " + reason));
   }
   Functions& f = functions_;
+  // A throw here closes the library: library_ is a fully built member.
   const auto required = [this](const char* name, auto& out) {
-    if (!resolve(handle_, name, out)) {
-      ::dlclose(handle_);
-      handle_ = nullptr;
+    if (!library_.resolve(name, out)) {
       throw NvmlError(kErrorFunctionNotFound, "nvml: " + path_ + " does not export " + name +
                                                   " (not NVML, or a driver older than 450)");
     }
@@ -123,7 +106,7 @@ Library::Library(std::string path)
   required("nvmlDeviceGetPowerUsage", f.device_get_power_usage);
 
   const auto optional = [this](const char* name, auto& out) {
-    if (!resolve(handle_, name, out)) missing_.emplace_back(name);
+    if (!library_.resolve(name, out)) missing_.emplace_back(name);
   };
   optional("nvmlSystemGetDriverVersion", f.system_get_driver_version);
   optional("nvmlDeviceGetName", f.device_get_name);
@@ -149,23 +132,10 @@ Library::Library(std::string path)
   optional("nvmlGpmMetricsGet", f.gpm_metrics_get);
 }
 
-Library::~Library() {
-  if (handle_ != nullptr) ::dlclose(handle_);
-}
-
 std::string Library::message(std::string_view call, Return code) const {
-  std::string text(call);
-  text += ": ";
-  text += describe(code);
-  text += " (NVML error ";
-  text += std::to_string(code);
-  const char* own = functions_.error_string != nullptr ? functions_.error_string(code) : nullptr;
-  if (own != nullptr && *own != '\0') {
-    text += ": ";
-    text += own;
-  }
-  text += ")";
-  return text;
+  return call_failure_message(
+      call, describe(code), "NVML", code,
+      functions_.error_string != nullptr ? functions_.error_string(code) : nullptr);
 }
 
 }  // namespace migpower::nvml

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/error.hpp"
+#include "telemetry/shared_library.hpp"
 
 // The few NVML types and functions migpower uses, declared from NVIDIA's public API reference
 // (docs.nvidia.com/deploy/nvml-api) so that no NVML header or library is needed to build. The
@@ -210,13 +210,9 @@ struct Functions {
 // NVML could not be used: the library is missing, a required symbol is absent, or a call that
 // cannot be done without failed. code() is the NVML return code (kErrorLibraryNotFound or
 // kErrorFunctionNotFound for the first two).
-class NvmlError : public InputError {
+class NvmlError : public LibraryError {
  public:
-  NvmlError(Return code, const std::string& message) : InputError(message), code_(code) {}
-  [[nodiscard]] Return code() const { return code_; }
-
- private:
-  Return code_;
+  using LibraryError::LibraryError;
 };
 
 // What a return code means, in words an operator can act on ("the GPU is lost ...").
@@ -233,7 +229,6 @@ class Library {
   // when it cannot be opened ("libnvidia-ml.so.1 not found (no NVIDIA driver?)") or lacks a
   // required symbol.
   explicit Library(std::string path = {});
-  ~Library();
   Library(const Library&) = delete;
   Library& operator=(const Library&) = delete;
 
@@ -247,7 +242,7 @@ class Library {
 
  private:
   std::string path_;
-  void* handle_ = nullptr;
+  SharedLibrary library_;
   Functions functions_;
   std::vector<std::string> missing_;
 };

@@ -4,7 +4,6 @@
 #include <array>
 #include <charconv>
 #include <cmath>
-#include <iostream>
 #include <map>
 #include <string_view>
 #include <utility>
@@ -14,6 +13,7 @@
 #include "core/fields.hpp"
 #include "telemetry/interval_pacer.hpp"
 #include "telemetry/nvml_api.hpp"
+#include "telemetry/source_events.hpp"
 
 namespace migpower {
 namespace {
@@ -230,13 +230,7 @@ struct NvmlSource::State {
   State(const State&) = delete;
   State& operator=(const State&) = delete;
 
-  void event(const std::string& message) const {
-    if (options.on_event) {
-      options.on_event(message);
-    } else {
-      std::cerr << "migpower: " << message << "\n";
-    }
-  }
+  void event(const std::string& message) const { tell_source_event(options.on_event, message); }
 
   void shutdown() {
     release_cards();
