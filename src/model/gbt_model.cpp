@@ -10,11 +10,13 @@
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
 
 #include "core/error.hpp"
+#include "model/gbt_booster_check.hpp"
 
 namespace migpower {
 namespace {
@@ -72,6 +74,10 @@ std::string shortest(double value) {
 constexpr const char* kPredictConfig =
     R"({"type":0,"training":false,"iteration_begin":0,"iteration_end":0,)"
     R"("strict_shape":false,"missing":NaN,"cache_id":0})";
+
+// Rows from which predict_all uses the training thread count: below it, waking an OpenMP team
+// costs more than it saves on a frame's few rows.
+constexpr std::size_t kParallelRows = 1024;
 
 constexpr std::array<std::string_view, 14> kHyperparameterKeys = {
     "max_depth", "eta",   "num_boost_round", "tree_method",      "objective",
@@ -262,7 +268,7 @@ void GbtModel::fit(const FeatureMatrix& x, const Eigen::VectorXd& y) {
 // Two costs dwarf walking the trees for a frame's few rows, so both are paid once here: an
 // OpenMP team per call (microseconds idle, milliseconds when the cores are busy), and the proxy
 // matrix XGBoost would otherwise build per call, whose construction reads the cgroup CPU quota
-// from /sys (two file reads, ~80 µs).
+// from /sys (two file reads; 80 µs per call measured here).
 void GbtModel::prepare_prediction() {
   check(XGBoosterSetParam(booster_.get(), "nthread", "1"), "setting nthread");
   DMatrixHandle proxy = nullptr;
@@ -282,6 +288,22 @@ void GbtModel::predict_rows(const double* data, std::size_t rows, double* out) c
   const float* result = nullptr;
   const std::string rows_interface = array_interface(data, rows, feature_count_, true);
   const std::lock_guard<std::mutex> turn(predictor_->turn);
+  // A large batch (a training set's error) is worth an OpenMP team; the booster goes back to one
+  // thread afterwards, whatever happens.
+  const int threads = rows >= kParallelRows ? hyperparameters_.threads() : 1;
+  const auto set_threads = [&](int count) {
+    check(XGBoosterSetParam(booster_.get(), "nthread", std::to_string(count).c_str()),
+          "setting nthread");
+  };
+  struct OneThreadAfterwards {
+    void* booster;
+    ~OneThreadAfterwards() { XGBoosterSetParam(booster, "nthread", "1"); }
+  };
+  std::optional<OneThreadAfterwards> restore;
+  if (threads > 1) {
+    set_threads(threads);
+    restore.emplace(OneThreadAfterwards{booster_.get()});
+  }
   check(XGBoosterPredictFromDense(booster_.get(), rows_interface.c_str(), kPredictConfig,
                                   predictor_->proxy.get(), &shape, &dimensions, &result),
         "predicting");
@@ -314,6 +336,7 @@ json GbtModel::parameters() const {
   require_fitted();
   bst_ulong length = 0;
   const char* buffer = nullptr;
+  const std::lock_guard<std::mutex> turn(predictor_->turn);
   check(XGBoosterSaveModelToBuffer(booster_.get(), R"({"format":"json"})", &length, &buffer),
         "saving the model");
   return {{"hyperparameters", hyperparameters_.to_json()},
@@ -338,6 +361,7 @@ void GbtModel::load_parameters(const json& parameters) {
       read_int(parameters.at("feature_count"), where + ".feature_count", 1));
   const json& booster_json = parameters.at("booster");
   if (!booster_json.is_object()) throw InputError(where + ".booster: expected a JSON object");
+  check_booster_json(booster_json, feature_count, where + ".booster");
 
   BoosterHandle booster_handle = nullptr;
   check(XGBoosterCreate(nullptr, 0, &booster_handle), "creating a booster");

@@ -112,6 +112,19 @@ TEST_F(FittedGbt, PredictAllMatchesOneRowAtATime) {
   }
 }
 
+TEST_F(FittedGbt, LargeBatchesOnSeveralThreadsPredictTheSame) {
+  json saved = model_->parameters();
+  saved["hyperparameters"]["nthread"] = 2;  // 2000 test rows: predict_all uses both threads
+  GbtModel two_threads;
+  two_threads.load_parameters(saved);
+  Eigen::VectorXd batch;
+  two_threads.predict_all(test_->x, batch);
+  for (Eigen::Index i = 0; i < test_->x.rows(); ++i) {
+    ASSERT_EQ(batch[i], model_->predict(row(test_->x, i))) << "row " << i;
+    ASSERT_EQ(batch[i], two_threads.predict(row(test_->x, i))) << "row " << i;
+  }
+}
+
 TEST_F(FittedGbt, ThreadsPredictingAtOnceGetTheSameAnswers) {
   Eigen::VectorXd expected;
   model_->predict_all(test_->x, expected);
@@ -313,7 +326,7 @@ TEST_F(SavedGbt, FeatureCountThatDisagreesWithTheBoosterIsRefused) {
   saved_["feature_count"] = 22;
   GbtModel model;
   EXPECT_EQ(error_of([&] { model.load_parameters(saved_); }),
-            "gbt parameters.feature_count: 22, but the booster was trained on 5 features");
+            "gbt parameters.booster.learner.learner_model_param.num_feature: 5, expected 22");
 }
 
 }  // namespace
