@@ -290,8 +290,16 @@ class SavedGbt : public ::testing::Test {
   json saved_;
 };
 
-TEST_F(SavedGbt, CorruptedBoosterIsRefusedWithXGBoostsMessage) {
+TEST_F(SavedGbt, CorruptedBoosterIsRefusedNamingTheField) {
   saved_["booster"] = json{{"learner", "not a learner"}};
+  GbtModel model;
+  const std::string error = error_of([&] { model.load_parameters(saved_); });
+  EXPECT_EQ(error, "gbt parameters.booster.learner: missing \"learner_model_param\"");
+  EXPECT_THROW((void)model.predict(std::array<double, 5>{}), std::logic_error);
+}
+
+TEST_F(SavedGbt, BoosterXGBoostRefusesIsRefusedWithXGBoostsMessage) {
+  saved_["booster"]["learner"]["objective"]["name"] = "reg:no-such-objective";
   GbtModel model;
   const std::string error = error_of([&] { model.load_parameters(saved_); });
   EXPECT_EQ(error.rfind("gbt: XGBoost failed loading gbt parameters.booster: ", 0), 0U) << error;
