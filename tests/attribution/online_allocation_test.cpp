@@ -10,19 +10,8 @@
 
 #include "attribution/attributor.hpp"
 #include "attribution/online_frame_model.hpp"
+#include "counting_new.hpp"
 #include "model/synthetic_card.hpp"
-
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace migpower {
 namespace {
@@ -34,9 +23,9 @@ TEST(OnlineMethod, AllocatesNothingPerFrameAfterWarmUp) {
   Attributor attributor(AttributionOptions{}, std::make_unique<OnlineFrameModel>());
   FrameAttribution out;
   for (std::size_t k = 0; k < 200; ++k) attributor.attribute(frames[k], out);  // warm-up
-  const long before = g_allocations.load();
+  const long before = testing::allocation_count();
   for (std::size_t k = 200; k < frames.size(); ++k) attributor.attribute(frames[k], out);
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(testing::allocation_count() - before, 0);
 }
 
 }  // namespace

@@ -8,28 +8,9 @@
 #include <cstdlib>
 #include <new>
 
+#include "counting_new.hpp"
 #include "telemetry/fake_nvml.hpp"
 #include "telemetry/nvml_source.hpp"
-
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* memory = std::malloc(size == 0 ? 1 : size)) return memory;
-  throw std::bad_alloc();
-}
-// GCC cannot tell that these pair with the operator new above, which uses malloc.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void operator delete(void* memory) noexcept { std::free(memory); }
-void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 namespace migpower {
 namespace {
@@ -50,9 +31,9 @@ TEST(NvmlAllocation, SteadyFramesAllocateNothing) {
   NvmlSource source(options);
   Frame frame;
   for (int i = 0; i < 3 * 3; ++i) ASSERT_TRUE(source.next(frame));  // three ticks: GPM pairs
-  const long before = g_allocations.load();
+  const long before = testing::allocation_count();
   for (int i = 0; i < 3 * 20; ++i) ASSERT_TRUE(source.next(frame));
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(testing::allocation_count() - before, 0);
   EXPECT_TRUE(frame.instances[0].get(Activity::gr_engine));  // the frames were real
 }
 
