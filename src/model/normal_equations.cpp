@@ -9,6 +9,9 @@
 #include "core/error.hpp"
 #include "model/column_dots.hpp"
 
+// Block sums index with std::size_t; every index here stays below a size read from the matrix's
+// own Eigen::Index rows() or cols(), so converting back to Eigen::Index cannot narrow.
+// NOLINTBEGIN(bugprone-narrowing-conversions)
 namespace migpower {
 namespace {
 
@@ -241,3 +244,4 @@ NormalEquations poly2_normal_equations(const FeatureMatrix& x, const Eigen::Vect
 }
 
 }  // namespace migpower
+// NOLINTEND(bugprone-narrowing-conversions)
