@@ -31,7 +31,7 @@ struct GbtHyperparameters {
 
   // Reads any subset of the keys above; unknown keys and wrong types are InputErrors naming the
   // key. `where` prefixes the key in messages ("hyperparameters.eta").
-  static GbtHyperparameters from_json(const nlohmann::json& json,
+  static GbtHyperparameters from_json(const nlohmann::json& object,
                                       const std::string& where = "hyperparameters");
   [[nodiscard]] nlohmann::json to_json() const;
   // nthread with 0 resolved to the hardware thread count.
@@ -49,8 +49,8 @@ class GbtModel final : public PowerModel {
   // From the `hyperparameters` object of a model file or the CLI.
   explicit GbtModel(const nlohmann::json& hyperparameters);
   ~GbtModel() override;
-  GbtModel(GbtModel&&) noexcept;
-  GbtModel& operator=(GbtModel&&) noexcept;
+  GbtModel(GbtModel&& other) noexcept;
+  GbtModel& operator=(GbtModel&& other) noexcept;
 
   [[nodiscard]] std::string_view kind() const override { return "gbt"; }
   void fit(const FeatureMatrix& x, const Eigen::VectorXd& y) override;
