@@ -87,13 +87,12 @@ Attributor make_attributor(const MethodChoice& choice) {
     return Attributor(baseline_options(choice, SplitMethod::utilization));
   }
   if (choice.method == "paper-online") {
-    return Attributor(baseline_options(choice, SplitMethod::utilization),
-                      std::make_unique<PaperOnlineEstimator>());
+    return {baseline_options(choice, SplitMethod::utilization),
+            std::make_unique<PaperOnlineEstimator>()};
   }
   if (is_offline_model_kind(choice.method)) {  // the file's kind must be the method
-    return Attributor(
-        baseline_options(choice, SplitMethod::slices),
-        OfflineModelEstimator::from_file(choice.model_path, choice.method, choice.force_model));
+    return {baseline_options(choice, SplitMethod::slices),
+            OfflineModelEstimator::from_file(choice.model_path, choice.method, choice.force_model)};
   }
   throw InputError("method '" + choice.method + "' is listed but not wired into make_attributor");
 }

@@ -19,6 +19,7 @@ std::vector<std::string> build_feature_names() {
       "PIPE_FP64_ACTIVE",     "PIPE_FP32_ACTIVE",   "PIPE_FP16_ACTIVE",
       "SM_ACTIVE*DRAM_ACTIVE"};
   std::vector<std::string> names;
+  names.reserve(2 * compute.size() + 2);
   for (const auto& name : compute) names.push_back(name + "*r");
   for (const auto& name : compute) names.push_back(name + "*r3");
   names.emplace_back("DRAM_ACTIVE");

@@ -66,8 +66,18 @@ std::string array_interface(const double* data, std::size_t rows, std::size_t co
 
 std::string shortest(double value) {
   std::array<char, 32> text{};
-  const auto end = std::to_chars(text.data(), text.data() + text.size(), value).ptr;
+  auto* const end = std::to_chars(text.data(), text.data() + text.size(), value).ptr;
   return {text.data(), end};
+}
+
+// Out of the key loops so the message is built once, where it is thrown.
+[[noreturn]] void throw_unknown_key(const std::string& where, const std::string& key,
+                                    const std::string& known) {
+  throw InputError(where + ": unknown key \"" + key + "\" (known: " + known + ")");
+}
+
+[[noreturn]] void throw_missing_key(const std::string& where, const std::string& key) {
+  throw InputError(where + ": missing \"" + key + "\"");
 }
 
 // Plain prediction of every tree; NaN marks a missing feature, as in Python.
@@ -131,7 +141,7 @@ GbtHyperparameters GbtHyperparameters::from_json(const json& object, const std::
   if (!object.is_object()) throw InputError(where + ": expected a JSON object");
   GbtHyperparameters h;
   for (const auto& [key, value] : object.items()) {
-    const std::string name = where + "." + key;
+    const std::string name = std::string(where).append(".").append(key);
     if (key == "max_depth") {
       h.max_depth = read_int(value, name, 0);
     } else if (key == "eta") {
@@ -161,7 +171,7 @@ GbtHyperparameters GbtHyperparameters::from_json(const json& object, const std::
     } else if (key == "max_bin") {
       h.max_bin = read_int(value, name, 2);
     } else {
-      throw InputError(where + ": unknown key \"" + key + "\" (known: " + known_keys() + ")");
+      throw_unknown_key(where, key, known_keys());
     }
   }
   return h;
@@ -349,11 +359,11 @@ void GbtModel::load_parameters(const json& parameters) {
   if (!parameters.is_object()) throw InputError(where + ": expected a JSON object");
   for (const auto& [key, value] : parameters.items()) {
     if (key != "hyperparameters" && key != "feature_count" && key != "booster") {
-      throw InputError(where + ": unknown key \"" + key + "\"");
+      throw_unknown_key(where, key, "hyperparameters, feature_count, booster");
     }
   }
   for (const char* key : {"hyperparameters", "feature_count", "booster"}) {
-    if (!parameters.contains(key)) throw InputError(where + ": missing \"" + key + "\"");
+    if (!parameters.contains(key)) throw_missing_key(where, key);
   }
   GbtHyperparameters hyperparameters =
       GbtHyperparameters::from_json(parameters.at("hyperparameters"), where + ".hyperparameters");

@@ -19,7 +19,7 @@ constexpr double kRankThreshold = 1e-11;
 
 AffineFit solve_least_squares(const NormalEquations& eq, double lambda) {
   const Eigen::Index p = eq.scatter.rows();
-  const double n = static_cast<double>(eq.rows);
+  const auto n = static_cast<double>(eq.rows);
   // Standardize the columns that vary; the others are left out (coefficient 0).
   std::vector<Eigen::Index> varying;
   Eigen::VectorXd scale = Eigen::VectorXd::Ones(p);

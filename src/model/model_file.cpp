@@ -80,23 +80,24 @@ TrainingSummary parse_training_json(const json& value) {
 void check_features(const json& file) {
   const auto names = string_array_field(file, "features", "");
   const auto expected = feature_names();
-  for (std::size_t i = 0; i < std::max(names.size(), expected.size()); ++i) {
-    if (i >= names.size() || i >= expected.size() || names[i] != expected[i]) {
-      const std::string found = i < names.size() ? "'" + names[i] + "'" : "nothing";
-      const std::string wanted = i < expected.size() ? "'" + expected[i] + "'" : "nothing";
-      throw InputError("field 'features': feature " + std::to_string(i) + " is " + found +
-                       " where this migpower computes " + wanted + " (" +
-                       std::to_string(names.size()) + " features in the file, " +
-                       std::to_string(expected.size()) +
-                       " here): retrain the model with this version");
-    }
-  }
+  const auto [file_end, here_end] =
+      std::mismatch(names.begin(), names.end(), expected.begin(), expected.end());
+  if (file_end == names.end() && here_end == expected.end()) return;
+  const auto quoted = [](auto at, auto end) {
+    return at == end ? std::string("nothing") : "'" + *at + "'";
+  };
+  throw InputError("field 'features': feature " + std::to_string(file_end - names.begin()) +
+                   " is " + quoted(file_end, names.end()) + " where this migpower computes " +
+                   quoted(here_end, expected.end()) + " (" + std::to_string(names.size()) +
+                   " features in the file, " + std::to_string(expected.size()) +
+                   " here): retrain the model with this version");
 }
 
 // nlohmann's messages start with "[json.exception.parse_error.101] ": the rest is the news.
 std::string parse_message(const std::exception& e) {
   std::string message = e.what();
-  if (const auto end = message.find("] "); message.rfind("[json.", 0) == 0 && end != message.npos) {
+  if (const auto end = message.find("] ");
+      message.rfind("[json.", 0) == 0 && end != std::string::npos) {
     message.erase(0, end + 2);
   }
   return message;

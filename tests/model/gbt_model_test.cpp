@@ -319,7 +319,8 @@ TEST_F(SavedGbt, MalformedParametersAreRefusedNamingTheField) {
   json extra = saved_;
   extra["weights"] = json::array();
   EXPECT_EQ(error_of([&] { model.load_parameters(extra); }),
-            "gbt parameters: unknown key \"weights\"");
+            "gbt parameters: unknown key \"weights\" (known: hyperparameters, feature_count, "
+            "booster)");
   json bad_hyper = saved_;
   bad_hyper["hyperparameters"]["depth"] = 3;
   EXPECT_EQ(error_of([&] {
