@@ -59,6 +59,7 @@ std::unique_ptr<FrameSource> open_live_source(std::string_view spec,
     nvml.duration_s = options.duration_s;
     nvml.stop = options.stop;
     nvml.power = options.nvml_power;
+    nvml.processes = options.nvml_processes;
     return std::make_unique<NvmlSource>(std::move(nvml));
   }
   if (parsed.kind == "dcgm") {

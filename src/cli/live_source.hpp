@@ -26,6 +26,7 @@ struct LiveSourceOptions {
   std::optional<double> duration_s;         // none: until stopped
   const std::atomic<bool>* stop = nullptr;  // the source ends once it is true
   PowerReading nvml_power = PowerReading::instant;
+  bool nvml_processes = false;  // NvmlSourceOptions::processes
 };
 
 // Seconds from "100ms", "30s", "5m", "1h" (or a plain number of seconds). Throws UsageError

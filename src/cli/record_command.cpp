@@ -9,6 +9,8 @@
 #include "cli/live_source.hpp"
 #include "cli/output.hpp"
 #include "cli/usage_error.hpp"
+#include "telemetry/nvml_source.hpp"
+#include "telemetry/process_writer.hpp"
 #include "telemetry/trace_writer.hpp"
 
 namespace migpower::cli {
@@ -20,6 +22,7 @@ struct RecordOptions {
   std::string duration;
   std::string power = "instant";
   std::string out;
+  std::string processes;  // the per-process side file; nvml only
 };
 
 // Set by SIGINT/SIGTERM; the source sees it within 50 ms and ends, so the trace is closed
@@ -63,26 +66,54 @@ int record(const RecordOptions& options) {
   }
   live.nvml_power = options.power == "average" ? PowerReading::average : PowerReading::instant;
   live.stop = &g_stop_requested;
-  (void)parse_live_source_spec(options.source);  // usage errors before touching any device
+  // Usage errors before touching any device.
+  const LiveSourceSpec spec = parse_live_source_spec(options.source);
+  if (!options.processes.empty()) {
+    if (spec.kind != "nvml") {
+      throw UsageError("--processes needs --source nvml (per-process data comes from NVML), not '" +
+                       options.source + "'");
+    }
+    if (options.processes == "-" || options.processes == options.out) {
+      throw UsageError("--processes needs a file of its own, apart from the trace (--out)");
+    }
+    live.nvml_processes = true;
+  }
 
   StopOnSignals signals;
   const std::unique_ptr<FrameSource> source = open_live_source(options.source, live);
   Output output(options.out);
   // Flushed after every frame: a recorder that is killed loses at most the frame in flight.
   TraceWriter writer(output.stream(), /*flush_each_frame=*/true);
+  // The per-process side file, written frame by frame beside the trace.
+  const auto* nvml = dynamic_cast<const NvmlSource*>(source.get());
+  std::unique_ptr<Output> process_output;
+  std::unique_ptr<ProcessWriter> process_writer;
+  if (live.nvml_processes && nvml != nullptr) {
+    process_output = std::make_unique<Output>(options.processes);
+    process_writer = std::make_unique<ProcessWriter>(process_output->stream(), true);
+  }
   Frame frame;
   std::size_t frames = 0;
   std::set<std::string> gpus;
   while (source->next(frame)) {
     writer.write(frame);
+    if (process_writer) process_writer->write(nvml->processes());
     ++frames;
     if (gpus.size() < 1024) gpus.insert(frame.gpu_uuid);
   }
   writer.flush();
   output.close();
+  if (process_writer) {
+    process_writer->flush();
+    process_output->close();
+  }
   std::cerr << "migpower: recorded " << frames << " frames of " << gpus.size() << " GPU"
             << (gpus.size() == 1 ? "" : "s") << " from " << options.source
-            << (g_stop_requested.load() ? " (stopped by signal)" : "") << "\n";
+            << (g_stop_requested.load() ? " (stopped by signal)" : "");
+  if (process_writer) {
+    std::cerr << "; " << process_writer->rows() << " process rows to " << options.processes;
+  }
+  std::cerr << "\n";
   return 0;
 }
 
@@ -110,9 +141,15 @@ void add_record_command(CLI::App& app, Action& action) {
   command->add_option("--out,-o", options->out, "Trace file to write ('-': stdout)")
       ->required()
       ->type_name("TRACE.csv");
+  command
+      ->add_option("--processes", options->processes,
+                   "nvml: also write each frame's processes (GPU instance, memory, utilization "
+                   "where the driver offers it) to this CSV, beside the trace")
+      ->type_name("FILE.csv");
   command->footer(
       "Examples:\n"
       "  migpower record --source nvml --duration 1h --out node1.csv\n"
+      "  migpower record --source nvml --out node1.csv --processes node1-processes.csv\n"
       "  migpower record --source nvml --interval 100ms --out - | head\n"
       "Then: migpower attribute node1.csv");
   command->callback([options, &action] { action = [options] { return record(*options); }; });

@@ -74,10 +74,17 @@ void print_card(std::ostream& out, const CardReport& card) {
           << cis << "\n";
     }
   }
-  out << "    fields:\n";
+  out << std::left << "    fields:\n";  // also without MIG, where no table set it
   for (const FieldProvision& field : card.fields) {
     out << "      " << std::setw(38) << field.field << std::setw(5)
         << (field.provided ? "yes" : "no") << field.detail << "\n";
+  }
+  if (!card.process_data.empty()) {
+    out << "    per process (record --processes, a side file beside the trace):\n";
+    for (const FieldProvision& item : card.process_data) {
+      out << "      " << std::setw(38) << item.field << std::setw(5)
+          << (item.provided ? "yes" : "no") << item.detail << "\n";
+    }
   }
   out << std::right;
 }

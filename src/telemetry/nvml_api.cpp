@@ -130,6 +130,9 @@ Library::Library(std::string path)
   optional("nvmlGpmSampleGet", f.gpm_sample_get);
   optional("nvmlGpmMigSampleGet", f.gpm_mig_sample_get);
   optional("nvmlGpmMetricsGet", f.gpm_metrics_get);
+  optional("nvmlDeviceGetComputeRunningProcesses_v3", f.device_get_compute_running_processes_v3);
+  optional("nvmlDeviceGetProcessUtilization", f.device_get_process_utilization);
+  optional("nvmlSystemGetProcessName", f.system_get_process_name);
 }
 
 std::string Library::message(std::string_view call, Return code) const {

@@ -131,6 +131,29 @@ struct FieldValue {
   Value value;
 };
 
+// nvmlProcessInfo_t (nvmlDeviceGetComputeRunningProcesses_v3): one process with a compute
+// context. On a MIG device handle the ids name the process's GPU and compute instance.
+struct ProcessInfo {
+  unsigned pid;
+  unsigned long long used_gpu_memory;  // bytes; kValueNotAvailable when unknown
+  unsigned gpu_instance_id;            // 0xFFFFFFFF without MIG
+  unsigned compute_instance_id;
+};
+inline constexpr unsigned long long kValueNotAvailable = ~0ULL;  // NVML_VALUE_NOT_AVAILABLE
+inline constexpr unsigned kNoInstanceId = 0xFFFFFFFFU;
+
+// nvmlProcessUtilizationSample_t (nvmlDeviceGetProcessUtilization): one driver sample of one
+// process, percent; time_stamp is CPU time in microseconds.
+struct ProcessUtilizationSample {
+  unsigned pid;
+  unsigned long long time_stamp;
+  unsigned sm_util;
+  unsigned mem_util;
+  unsigned enc_util;
+  unsigned dec_util;
+};
+inline constexpr unsigned kProcessNameBufferSize = 256;  // nvidia-smi's own buffer size
+
 // GPU performance metrics (GPM, Hopper and later). These two structs carry a plain version
 // number (1), not the sizeof | version << 24 form.
 struct GpmSupport {
@@ -205,6 +228,10 @@ struct Functions {
   Return (*gpm_sample_get)(Device, GpmSample) = nullptr;
   Return (*gpm_mig_sample_get)(Device, unsigned, GpmSample) = nullptr;
   Return (*gpm_metrics_get)(GpmMetricsGet*) = nullptr;
+  Return (*device_get_compute_running_processes_v3)(Device, unsigned*, ProcessInfo*) = nullptr;
+  Return (*device_get_process_utilization)(Device, ProcessUtilizationSample*, unsigned*,
+                                           unsigned long long) = nullptr;
+  Return (*system_get_process_name)(unsigned, char*, unsigned) = nullptr;
 };
 
 // NVML could not be used: the library is missing, a required symbol is absent, or a call that

@@ -35,6 +35,8 @@ enum Cap : std::size_t {
   kMemory,
   kMig,
   kGpm,
+  kProcesses,
+  kProcessUtilization,
   kCapCount,
 };
 
@@ -50,6 +52,8 @@ constexpr std::array<std::string_view, kCapCount> kCapCalls = {
     "nvmlDeviceGetMemoryInfo",
     "nvmlDeviceGetMigMode",
     "GPM",
+    "nvmlDeviceGetComputeRunningProcesses_v3",
+    "nvmlDeviceGetProcessUtilization",
 };
 
 struct CapState {
@@ -115,6 +119,26 @@ constexpr std::array<GpmMetricInfo, kActivityCount> kGpmMetrics = {{
 constexpr double kBytesPerMib = 1024.0 * 1024.0;
 constexpr Return kNoAnswerYet = -1;
 
+// Calls an NVML "count, then fill" function (`call(buffer, &count)`) until the buffer is large
+// enough. The first call of a card has an empty buffer and so asks for the count; later calls
+// reuse the buffer, so a steady frame makes one call. On success `count` entries were written.
+template <typename Entry, typename Call>
+Return fill_buffer(std::vector<Entry>& buffer, unsigned& count, Call&& call) {
+  Return code = nvml::kSuccess;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    count = static_cast<unsigned>(buffer.size());
+    code = call(buffer.empty() ? nullptr : buffer.data(), &count);
+    const bool too_small =
+        code == nvml::kErrorInsufficientSize || (code == nvml::kSuccess && count > buffer.size());
+    if (!too_small) break;
+    // Room for a few processes that start before the next call.
+    buffer.resize(std::max<std::size_t>(count, buffer.size()) + 4);
+  }
+  if (code != nvml::kSuccess) count = 0;
+  count = std::min(count, static_cast<unsigned>(buffer.size()));
+  return code;
+}
+
 // One GPU instance: without MIG, the whole card.
 struct Instance {
   unsigned gi_id = 0;
@@ -145,6 +169,11 @@ struct Card {
   double next_layout_check_s = 0.0;
   bool lost = false;
   bool layout_stale = false;
+  // Per-process reading, reused from frame to frame.
+  unsigned long long last_utilization_us = 0;  // newest process sample already read
+  std::vector<nvml::ProcessInfo> process_buffer;
+  std::vector<nvml::ProcessUtilizationSample> utilization_buffer;
+  std::vector<std::pair<unsigned, std::string>> process_names;  // of the previous frame
 };
 
 // "3g.20gb" from "NVIDIA A100-SXM4-40GB MIG 3g.20gb"; a compute instance smaller than its GPU
@@ -218,6 +247,7 @@ struct NvmlSource::State {
         metrics(std::make_unique<nvml::GpmMetricsGet>()),
         backoff_s(options.interval_s) {
     now = clock.now_s();
+    collect_processes = options.processes;
     std::string error;
     Return code = nvml::kSuccess;
     if (!discover(error, code)) {
@@ -251,6 +281,7 @@ struct NvmlSource::State {
     for (Card& card : cards) {
       for (Instance& instance : card.instances) free_samples(instance);
       remembered[card.uuid] = card.caps;
+      remembered_utilization_us[card.uuid] = card.last_utilization_us;
     }
     cards.clear();
   }
@@ -275,6 +306,10 @@ struct NvmlSource::State {
     lacks(kMemory, fn.device_get_memory_info_v2 != nullptr || fn.device_get_memory_info != nullptr,
           "nvmlDeviceGetMemoryInfo");
     lacks(kMig, fn.device_get_mig_mode != nullptr, "nvmlDeviceGetMigMode");
+    lacks(kProcesses, fn.device_get_compute_running_processes_v3 != nullptr,
+          "nvmlDeviceGetComputeRunningProcesses_v3");
+    lacks(kProcessUtilization, fn.device_get_process_utilization != nullptr,
+          "nvmlDeviceGetProcessUtilization");
     for (const auto& [present, symbol] :
          {std::pair{fn.gpm_query_device_support != nullptr, "nvmlGpmQueryDeviceSupport"},
           std::pair{fn.gpm_sample_alloc != nullptr, "nvmlGpmSampleAlloc"},
@@ -385,6 +420,10 @@ struct NvmlSource::State {
       init_caps(card);
       if (const auto found = remembered.find(card.uuid); found != remembered.end()) {
         card.caps = found->second;
+      }
+      if (const auto found = remembered_utilization_us.find(card.uuid);
+          found != remembered_utilization_us.end()) {
+        card.last_utilization_us = found->second;
       }
       if (std::find(known_uuids.begin(), known_uuids.end(), card.uuid) == known_uuids.end()) {
         known_uuids.push_back(card.uuid);
@@ -520,6 +559,9 @@ struct NvmlSource::State {
     const std::string before = describe_layout(card);
     for (Instance& instance : card.instances) free_samples(instance);
     card.instances = std::move(fresh);
+    if (mig_on != card.mig_on && fn.device_get_process_utilization != nullptr) {
+      card.caps[kProcessUtilization] = {};  // refused with MIG on is no answer for MIG off
+    }
     card.mig_on = mig_on;
     if (count_change) {
       ++layout_changes;
@@ -718,6 +760,126 @@ struct NvmlSource::State {
     for (std::size_t i = 0; i < card.instances.size() && !card.lost; ++i) {
       fill_instance(card, card.instances[i], frame.instances[i]);
     }
+    processes.clear();
+    process_sample_counts.clear();
+    if (collect_processes) read_processes(card);
+  }
+
+  // The process `pid` of this frame, added (with no values yet) when new.
+  ProcessSample& process_entry(const Card& card, unsigned pid) {
+    const auto found = std::find_if(processes.begin(), processes.end(),
+                                    [pid](const ProcessSample& p) { return p.pid == pid; });
+    if (found != processes.end()) return *found;
+    ProcessSample& entry = processes.emplace_back();
+    process_sample_counts.push_back(0);
+    entry.timestamp_s = now;
+    entry.timestamp_text.assign(stamp.data(), stamp_length);
+    entry.gpu_uuid = card.uuid;
+    entry.pid = pid;
+    return entry;
+  }
+
+  // Which processes run on the card and where: on MIG one call per MIG device (the card's own
+  // handle answers only with privileges), else one on the card. False when the card is lost or
+  // its layout changed under us.
+  bool read_running_processes(Card& card) {
+    for (const Instance& instance : card.instances) {
+      for (const Device handle : instance.handles) {
+        if (card.caps[kProcesses].status == CapState::Status::off) return true;
+        unsigned count = 0;
+        const Return code =
+            fill_buffer(card.process_buffer, count, [&](nvml::ProcessInfo* infos, unsigned* n) {
+              return fn.device_get_compute_running_processes_v3(handle, n, infos);
+            });
+        if (code == nvml::kErrorNotFound) continue;  // no process here
+        if (!settle(card, kProcesses, card.mig_on, code)) {
+          if (card.lost || card.layout_stale) return false;
+          continue;
+        }
+        for (unsigned i = 0; i < count; ++i) {
+          const nvml::ProcessInfo& info = card.process_buffer[i];
+          ProcessSample& entry = process_entry(card, info.pid);
+          if (card.mig_on) {
+            entry.gpu_i_id =
+                static_cast<int>(info.gpu_instance_id != nvml::kNoInstanceId ? info.gpu_instance_id
+                                                                             : instance.gi_id);
+          }
+          if (info.used_gpu_memory != nvml::kValueNotAvailable) {
+            entry.used_memory_bytes = info.used_gpu_memory;
+          }
+        }
+      }
+    }
+    return true;
+  }
+
+  // The driver's utilization samples newer than the last one read, averaged per process. "Not
+  // found" means no new sample: an answer, not a failure.
+  void read_process_utilization(Card& card) {
+    if (card.lost || card.caps[kProcessUtilization].status == CapState::Status::off) return;
+    const unsigned long long since = card.last_utilization_us;
+    unsigned count = 0;
+    const Return code = fill_buffer(
+        card.utilization_buffer, count, [&](nvml::ProcessUtilizationSample* samples, unsigned* n) {
+          return fn.device_get_process_utilization(card.handle, samples, n, since);
+        });
+    if (code == nvml::kErrorNotFound) {
+      card.caps[kProcessUtilization].status = CapState::Status::on;
+      return;
+    }
+    if (!settle(card, kProcessUtilization, false, code)) return;
+    for (unsigned i = 0; i < count; ++i) {
+      const nvml::ProcessUtilizationSample& sample = card.utilization_buffer[i];
+      if (sample.time_stamp <= since) continue;  // already read
+      card.last_utilization_us = std::max(card.last_utilization_us, sample.time_stamp);
+      ProcessSample& entry = process_entry(card, sample.pid);
+      const auto index = static_cast<std::size_t>(&entry - processes.data());
+      entry.sm_util_pct = entry.sm_util_pct.value_or(0.0) + sample.sm_util;
+      entry.mem_util_pct = entry.mem_util_pct.value_or(0.0) + sample.mem_util;
+      ++process_sample_counts[index];
+    }
+    for (std::size_t i = 0; i < processes.size(); ++i) {
+      if (process_sample_counts[i] > 1) {
+        const auto samples = static_cast<double>(process_sample_counts[i]);
+        *processes[i].sm_util_pct /= samples;
+        *processes[i].mem_util_pct /= samples;
+      }
+    }
+  }
+
+  // Names from nvmlSystemGetProcessName; a pid also seen in the card's previous frame keeps the
+  // name found then (one call per process, not per process per frame).
+  void name_processes(Card& card) {
+    std::array<char, nvml::kProcessNameBufferSize> text{};
+    for (ProcessSample& process : processes) {
+      const auto known =
+          std::find_if(card.process_names.begin(), card.process_names.end(),
+                       [&](const auto& entry) { return entry.first == process.pid; });
+      if (known != card.process_names.end()) {
+        process.name = known->second;
+      } else if (fn.system_get_process_name != nullptr) {
+        text.fill('\0');
+        if (fn.system_get_process_name(process.pid, text.data(), text.size()) == nvml::kSuccess) {
+          process.name = text.data();
+        }
+      }
+    }
+    card.process_names.clear();
+    for (const ProcessSample& process : processes) {
+      card.process_names.emplace_back(process.pid, process.name);
+    }
+  }
+
+  void read_processes(Card& card) {
+    if (card.lost || !read_running_processes(card)) return;
+    read_process_utilization(card);
+    if (card.lost) return;
+    name_processes(card);
+    std::sort(processes.begin(), processes.end(),
+              [](const ProcessSample& a, const ProcessSample& b) {
+                return std::pair(a.gpu_i_id.value_or(-1), a.pid) <
+                       std::pair(b.gpu_i_id.value_or(-1), b.pid);
+              });
   }
 
   // One card's frame; false when the card is lost (its frame is skipped).
@@ -753,6 +915,15 @@ struct NvmlSource::State {
   std::vector<Card> cards;
   std::map<std::string, Caps> remembered;  // by UUID
   std::vector<std::string> known_uuids;    // every GPU seen: re-discovery looks for all of them
+
+  // Per-process reading: on with options.processes, and while report() probes.
+  bool collect_processes = false;
+  // By UUID, the newest process sample read before a re-discovery.
+  std::map<std::string, unsigned long long> remembered_utilization_us;
+  std::vector<ProcessSample> processes;  // of the frame last filled
+  // Utilization samples summed into each process of `processes`, to average them.
+  std::vector<unsigned> process_sample_counts;
+
   double now = 0.0;
   std::array<char, 48> stamp{};
   std::size_t stamp_length = 0;
@@ -781,13 +952,16 @@ SourceReport NvmlSource::State::report() {
     }
     report.notes.emplace_back("optional NVML functions missing: " + names);
   }
-  // Two readings: GPM metrics need a pair of samples.
+  // Two readings: GPM metrics need a pair of samples. Processes too, to say what they offer.
   Frame scratch;
+  collect_processes = true;
   start_tick(clock.now_s());
   for (Card& card : cards) read_card(card, scratch);
   clock.sleep_until(clock.now_s() + 0.1, nullptr);
   start_tick(clock.now_s());
   for (Card& card : cards) read_card(card, scratch);
+  collect_processes = options.processes;
+  processes.clear();
   cursor = cards.size();  // the next call to next() starts a fresh tick
   if (rediscovery_due) report.notes.emplace_back("a GPU was lost while probing");
   for (const Card& card : cards) report.cards.push_back(card_report(card));
@@ -857,6 +1031,22 @@ CardReport NvmlSource::State::card_report(const Card& card) const {
   }
   provision(field::kFbUsed, kMemory,
             card.memory_v1 ? "nvmlDeviceGetMemoryInfo" : "nvmlDeviceGetMemoryInfo_v2");
+  const auto process_item = [&](std::string name, Cap cap, std::string how, std::string_view why) {
+    const CapState& state = card.caps[cap];
+    FieldProvision item{std::move(name), state.status == CapState::Status::on, {}};
+    if (item.provided) {
+      item.detail = std::move(how);
+    } else {
+      item.detail =
+          state.status == CapState::Status::off ? state.reason + std::string(why) : "no answer yet";
+    }
+    out.process_data.push_back(std::move(item));
+  };
+  process_item(card.mig_on ? "processes by GPU instance" : "processes (whole GPU)", kProcesses,
+               std::string(kCapCalls[kProcesses]) + (card.mig_on ? " on each MIG device" : ""), {});
+  process_item("per-process utilization", kProcessUtilization,
+               std::string(kCapCalls[kProcessUtilization]) + " (SM and memory %)",
+               card.mig_on ? " (usual with MIG on)" : "");
   return out;
 }
 
@@ -887,6 +1077,8 @@ std::size_t NvmlSource::card_count() const { return state_->cards.size(); }
 std::uint64_t NvmlSource::rediscoveries() const { return state_->rediscoveries; }
 
 std::uint64_t NvmlSource::layout_changes() const { return state_->layout_changes; }
+
+const std::vector<ProcessSample>& NvmlSource::processes() const { return state_->processes; }
 
 SourceReport probe_nvml(const NvmlSourceOptions& options) {
   try {

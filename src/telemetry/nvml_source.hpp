@@ -6,9 +6,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/frame.hpp"
 #include "telemetry/live_clock.hpp"
+#include "telemetry/process_sample.hpp"
 #include "telemetry/source_report.hpp"
 
 namespace migpower {
@@ -33,6 +35,9 @@ struct NvmlSourceOptions {
   const std::atomic<bool>* stop = nullptr;  // next() returns false once it is true
   // Warnings (a GPU lost, a layout change, a capability found missing); null: standard error.
   std::function<void(const std::string&)> on_event;
+  // Also read each frame's processes (processes()): which MIG instance each runs in, its memory
+  // and, where the driver offers it (not with MIG), its utilization. Off: no per-process call.
+  bool processes = false;
 };
 
 // Live frames from NVML (docs/live-telemetry.md): every `interval` one frame per GPU, all
@@ -59,6 +64,10 @@ class NvmlSource : public FrameSource {
   [[nodiscard]] std::size_t card_count() const;
   [[nodiscard]] std::uint64_t rediscoveries() const;   // full re-initializations
   [[nodiscard]] std::uint64_t layout_changes() const;  // MIG layouts found changed
+
+  // The processes on the card of the frame next() returned last, sorted by GPU instance and pid;
+  // empty unless NvmlSourceOptions::processes. Valid until the next call to next().
+  [[nodiscard]] const std::vector<ProcessSample>& processes() const;
 
  private:
   struct State;

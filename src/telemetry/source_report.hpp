@@ -29,6 +29,8 @@ struct CardReport {
   std::string mig;  // "on", "off", or why unknown
   std::vector<InstanceReport> instances;
   std::vector<FieldProvision> fields;
+  // Per-process data, for a side file rather than the trace (NVML: `record --processes`).
+  std::vector<FieldProvision> process_data;
 };
 
 struct SourceReport {

@@ -10,6 +10,7 @@
 // Built twice: libfake-nvml.so with every function, and, with FAKE_NVML_MINIMAL,
 // libfake-nvml-minimal.so with only the seven NVML requires (to test missing symbols).
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cmath>
@@ -73,6 +74,16 @@ struct FieldValue {
 };
 struct GpmSupport {
   unsigned version, is_supported_device;
+};
+struct ProcessInfo {
+  unsigned pid;
+  unsigned long long used_gpu_memory;
+  unsigned gpu_instance_id, compute_instance_id;
+};
+struct ProcessUtilizationSample {
+  unsigned pid;
+  unsigned long long time_stamp;
+  unsigned sm_util, mem_util, enc_util, dec_util;
 };
 struct GpmMetric {
   unsigned metric_id;
@@ -152,6 +163,18 @@ struct Layout {
   std::deque<HandleObject> handles;  // one per entry
 };
 
+// A process with a compute context, alive for ticks in [from_tick, to_tick).
+struct Process {
+  unsigned pid = 0;
+  std::string name;
+  Series used_memory_mib;  // absent: NVML_VALUE_NOT_AVAILABLE
+  Series sm_util, mem_util;
+  long gi = -1;  // its GPU instance on a MIG card
+  unsigned ci = 0;
+  long from_tick = 0, to_tick = LONG_MAX;
+  [[nodiscard]] bool alive(long tick) const { return tick >= from_tick && tick < to_tick; }
+};
+
 struct Card {
   HandleObject handle;
   std::string uuid, name;
@@ -163,6 +186,12 @@ struct Card {
   std::map<unsigned, Series> gpm;
   bool mig_capable = false;
   std::vector<Layout> layouts;
+  std::vector<Process> processes;
+  // The driver's per-process utilization samples: this many per tick, stamped from the epoch
+  // (CPU time, microseconds), and kept for this many ticks.
+  long process_samples_per_tick = 1;
+  unsigned long long process_sample_epoch_us = 1767225600000000ULL;
+  long process_sample_history = 10;
 };
 
 struct Rule {
@@ -279,6 +308,23 @@ void load_scenario() {
     card.gpm_supported = node.value("gpm", false);
     card.gpm = gpm_metrics(node);
     card.mig_capable = node.contains("mig_layouts");
+    for (const auto& process_node : node.value("processes", nlohmann::json::array())) {
+      Process& process = card.processes.emplace_back();
+      process.pid = process_node.at("pid").get<unsigned>();
+      process.name = process_node.value("name", std::string());
+      process.used_memory_mib = series(process_node, "used_memory_mib");
+      process.sm_util = series(process_node, "sm_util");
+      process.mem_util = series(process_node, "mem_util");
+      process.gi = process_node.value("gi", -1L);
+      process.ci = process_node.value("ci", 0U);
+      process.from_tick = process_node.value("from_tick", 0L);
+      process.to_tick =
+          process_node.contains("to_tick") ? process_node.at("to_tick").get<long>() : LONG_MAX;
+    }
+    card.process_samples_per_tick = node.value("process_samples_per_tick", 1L);
+    card.process_sample_epoch_us =
+        node.value("process_sample_epoch_us", card.process_sample_epoch_us);
+    card.process_sample_history = node.value("process_sample_history", 10L);
     for (const auto& layout_node : node.value("mig_layouts", nlohmann::json::array())) {
       Layout& layout = card.layouts.emplace_back();
       layout.from_tick = layout_node.value("from_tick", 0L);
@@ -840,5 +886,112 @@ FAKE_EXPORT Return nvmlGpmMetricsGet(GpmMetricsGet* request) {
     metric.value = found->second.at(second->tick);
   }
   return kSuccess;
+}
+
+// Without MIG every process of the card; on the card's handle with MIG on every process with its
+// instance ids (NVML's privileged aggregate view); on a MIG device the processes of its GPU and
+// compute instance.
+FAKE_EXPORT Return nvmlDeviceGetComputeRunningProcesses_v3(void* device, unsigned* count,
+                                                           ProcessInfo* infos) {
+  Target target;
+  if (const Return error = enter("nvmlDeviceGetComputeRunningProcesses_v3", device, target);
+      error != kSuccess) {
+    return error;
+  }
+  if (count == nullptr || (*count > 0 && infos == nullptr)) return kInvalidArgument;
+  const long tick = current_tick();
+  const Layout* layout = active_layout(*target.card);
+  const bool mig_on = layout != nullptr && layout->mig_on;
+  std::vector<ProcessInfo> found;
+  for (const Process& process : target.card->processes) {
+    if (!process.alive(tick)) continue;
+    if (target.mig != nullptr &&
+        (process.gi != static_cast<long>(target.mig->gi) || process.ci != target.mig->ci)) {
+      continue;
+    }
+    ProcessInfo info{};
+    info.pid = process.pid;
+    info.used_gpu_memory =
+        process.used_memory_mib.present()
+            ? static_cast<unsigned long long>(process.used_memory_mib.at(tick) * 1024.0 * 1024.0)
+            : ~0ULL;
+    info.gpu_instance_id = mig_on ? static_cast<unsigned>(process.gi) : 0xFFFFFFFFU;
+    info.compute_instance_id = mig_on ? process.ci : 0xFFFFFFFFU;
+    found.push_back(info);
+  }
+  if (*count < found.size()) {
+    *count = static_cast<unsigned>(found.size());
+    return kInsufficientSize;
+  }
+  std::copy(found.begin(), found.end(), infos);
+  *count = static_cast<unsigned>(found.size());
+  return kSuccess;
+}
+
+// The samples the driver holds that are newer than `last_seen`: per tick of the history,
+// `process_samples_per_tick` samples of every process alive then and busy (NVML leaves out idle
+// processes); sample j of tick t reads the process's lists at t * per_tick + j.
+FAKE_EXPORT Return nvmlDeviceGetProcessUtilization(void* device,
+                                                   ProcessUtilizationSample* utilization,
+                                                   unsigned* count, unsigned long long last_seen) {
+  Target target;
+  if (const Return error = enter("nvmlDeviceGetProcessUtilization", device, target);
+      error != kSuccess) {
+    return error;
+  }
+  if (count == nullptr) return kInvalidArgument;
+  const Layout* layout = active_layout(*target.card);
+  if (target.mig != nullptr || (layout != nullptr && layout->mig_on)) return kNotSupported;
+  const Card& card = *target.card;
+  const long now = current_tick();
+  const long per_tick = std::max(card.process_samples_per_tick, 1L);
+  const double tick_us = world().tick_seconds * 1e6;
+  std::vector<ProcessUtilizationSample> found;
+  for (long tick = std::max(0L, now - card.process_sample_history + 1); tick <= now; ++tick) {
+    for (long j = 0; j < per_tick; ++j) {
+      const auto stamp =
+          card.process_sample_epoch_us +
+          static_cast<unsigned long long>(std::llround(
+              (static_cast<double>(tick) + static_cast<double>(j) / static_cast<double>(per_tick)) *
+              tick_us));
+      if (stamp <= last_seen) continue;
+      for (const Process& process : card.processes) {
+        if (!process.alive(tick)) continue;
+        const long index = tick * per_tick + j;
+        const auto sm = static_cast<unsigned>(
+            process.sm_util.present() ? std::llround(process.sm_util.at(index)) : 0);
+        const auto mem = static_cast<unsigned>(
+            process.mem_util.present() ? std::llround(process.mem_util.at(index)) : 0);
+        if (sm == 0 && mem == 0) continue;
+        found.push_back({process.pid, stamp, sm, mem, 0, 0});
+      }
+    }
+  }
+  if (found.empty()) return kNotFound;
+  if (utilization == nullptr || *count < found.size()) {
+    *count = static_cast<unsigned>(found.size());
+    return kInsufficientSize;
+  }
+  std::copy(found.begin(), found.end(), utilization);
+  *count = static_cast<unsigned>(found.size());
+  return kSuccess;
+}
+
+FAKE_EXPORT Return nvmlSystemGetProcessName(unsigned pid, char* name, unsigned length) {
+  Target target;
+  if (const Return error = enter("nvmlSystemGetProcessName", nullptr, target); error != kSuccess) {
+    return error;
+  }
+  if (name == nullptr || length == 0) return kInvalidArgument;
+  const long tick = current_tick();
+  for (const Card& card : world().cards) {
+    for (const Process& process : card.processes) {
+      if (process.pid == pid && process.alive(tick)) {
+        copy_text(process.name, name, length);  // cropped to the buffer, as NVML does
+        return kSuccess;
+      }
+    }
+  }
+  return kNotFound;
 }
 #endif  // FAKE_NVML_MINIMAL

@@ -33,6 +33,14 @@ TEST(NvmlApi, StructLayoutsMatchTheNvmlHeader) {
   EXPECT_EQ(offsetof(GpmMetricsGet, sample1), 8u);
   EXPECT_EQ(offsetof(GpmMetricsGet, metrics), 24u);
   EXPECT_EQ(sizeof(GpmMetricsGet), 24u + kGpmMetricMax * sizeof(GpmMetric));
+  EXPECT_EQ(sizeof(ProcessInfo), 24u);  // nvmlProcessInfo_t (v2 and v3 share it)
+  EXPECT_EQ(offsetof(ProcessInfo, used_gpu_memory), 8u);
+  EXPECT_EQ(offsetof(ProcessInfo, gpu_instance_id), 16u);
+  EXPECT_EQ(offsetof(ProcessInfo, compute_instance_id), 20u);
+  EXPECT_EQ(sizeof(ProcessUtilizationSample), 32u);
+  EXPECT_EQ(offsetof(ProcessUtilizationSample, time_stamp), 8u);
+  EXPECT_EQ(offsetof(ProcessUtilizationSample, sm_util), 16u);
+  EXPECT_EQ(offsetof(ProcessUtilizationSample, dec_util), 28u);
 }
 
 TEST(NvmlApi, VersionWordsAreSizeOrVersionShiftedOrPlainForGpm) {
@@ -119,9 +127,11 @@ TEST(NvmlLibrary, FullLibraryResolvesEverySymbol) {
 TEST(NvmlLibrary, MinimalLibraryNamesEachMissingOptionalSymbol) {
   const Library library(MIGPOWER_FAKE_NVML_MINIMAL);
   const auto& missing = library.missing_symbols();
-  EXPECT_EQ(missing.size(), 22u);
-  for (const char* name : {"nvmlDeviceGetTotalEnergyConsumption", "nvmlDeviceGetMigMode",
-                           "nvmlGpmMetricsGet", "nvmlDeviceGetAttributes_v2"}) {
+  EXPECT_EQ(missing.size(), 25u);
+  for (const char* name :
+       {"nvmlDeviceGetTotalEnergyConsumption", "nvmlDeviceGetMigMode", "nvmlGpmMetricsGet",
+        "nvmlDeviceGetAttributes_v2", "nvmlDeviceGetComputeRunningProcesses_v3",
+        "nvmlDeviceGetProcessUtilization", "nvmlSystemGetProcessName"}) {
     EXPECT_NE(std::find(missing.begin(), missing.end(), name), missing.end()) << name;
   }
   EXPECT_EQ(library.fn().device_get_mig_mode, nullptr);
