@@ -469,8 +469,8 @@ int main(int argc, char** argv) {
         }
       }
     }
-    // The NVML floor again at 1 s, sleeping in migpower's 50 ms slices (live_clock.cpp): what
-    // waiting that way costs between frames.
+    // The NVML floor again at 1 s, sleeping in 50 ms slices as migpower's clock once did to see
+    // Ctrl-C: what waiting that way would cost between frames (live_clock.cpp now waits once).
     for (const long frames : {o.slow_short_frames, o.slow_long_frames}) {
       const std::string name = std::to_string(children.size());
       Child child;
@@ -547,7 +547,7 @@ int main(int argc, char** argv) {
                 subjects[s].label.c_str(), a.us_per_second_at_1s, a.us_per_second_at_1s / 1e4,
                 f.us_per_second_at_1s, f.us_per_second_at_1s / 1e4);
   }
-  std::printf("  %-32s the floor sleeping in 50 ms slices, as migpower waits: %.1f us = %.4f %%\n",
+  std::printf("  %-32s the floor sleeping in 50 ms slices (the old wait): %.1f us = %.4f %%\n",
               subjects[0].label.c_str(), sliced_floor_us_per_second,
               sliced_floor_us_per_second / 1e4);
   std::printf(

@@ -9,6 +9,7 @@
 #include "cli/live_source.hpp"
 #include "cli/output.hpp"
 #include "cli/usage_error.hpp"
+#include "telemetry/live_clock.hpp"
 #include "telemetry/nvml_source.hpp"
 #include "telemetry/process_writer.hpp"
 #include "telemetry/trace_writer.hpp"
@@ -25,12 +26,15 @@ struct RecordOptions {
   std::string processes;  // the per-process side file; nvml only
 };
 
-// Set by SIGINT/SIGTERM; the source sees it within 50 ms and ends, so the trace is closed
-// cleanly. A lock-free atomic may be written from a signal handler.
+// Set by SIGINT/SIGTERM, which also wake the source's wait: it ends at once, so the trace is
+// closed cleanly. A lock-free atomic may be written from a signal handler.
 std::atomic<bool> g_stop_requested{false};
 static_assert(std::atomic<bool>::is_always_lock_free);
 
-extern "C" void request_stop(int /*signal*/) { g_stop_requested.store(true); }
+extern "C" void request_stop(int /*signal*/) {
+  g_stop_requested.store(true);
+  wake_live_sleepers();
+}
 
 // Installs the stop handlers for the life of a recording and puts the old ones back after.
 class StopOnSignals {

@@ -16,9 +16,14 @@ class LiveClock {
   virtual bool sleep_until(double t, const std::atomic<bool>* stop) = 0;
 };
 
-// The real clock: the system's wall time; waits in slices of at most 50 ms so a stop request
-// (SIGINT) is seen promptly.
+// The real clock: the system's wall time. It waits in one sleep per wait (not in short slices:
+// each wake-up of an idle agent costs CPU), which wake_live_sleepers() cuts short.
 [[nodiscard]] LiveClock& system_live_clock();
+
+// Ends the system clock's current waits at once so they see their stop flag: set the flag, then
+// call this. Async-signal-safe (it writes one byte to a pipe), so a SIGINT handler may call it.
+// A wait that misses the byte (another thread's wait took it) still sees the flag within 1 s.
+void wake_live_sleepers() noexcept;
 
 // A clock that only moves when told: sleep_until jumps to t at once and then calls on_sleep, so a
 // test can change the world (advance a fake library) between ticks.
