@@ -1,9 +1,9 @@
 #include "telemetry/process_writer.hpp"
 
-#include <algorithm>
 #include <charconv>
 
 #include "core/number_format.hpp"
+#include "telemetry/csv_cell.hpp"
 
 namespace migpower {
 namespace {
@@ -67,23 +67,9 @@ void ProcessWriter::flush() {
   out_.flush();
 }
 
-// RFC 4180: a cell with a comma, quote or line break is quoted, its quotes doubled. Process
-// names are chosen by whoever started the process, so any of these may appear.
-void ProcessWriter::text(std::string_view value) {
-  const bool plain = std::none_of(value.begin(), value.end(), [](char c) {
-    return c == ',' || c == '"' || c == '\n' || c == '\r';
-  });
-  if (plain) {
-    buffer_.append(value);
-    return;
-  }
-  buffer_.push_back('"');
-  for (const char c : value) {
-    if (c == '"') buffer_.push_back('"');
-    buffer_.push_back(c);
-  }
-  buffer_.push_back('"');
-}
+// Process names are chosen by whoever started the process, so commas, quotes and line breaks
+// may appear: the cell is quoted when it must be.
+void ProcessWriter::text(std::string_view value) { append_csv_cell(buffer_, value); }
 
 void ProcessWriter::drain() {
   if (buffer_.empty()) return;

@@ -1,11 +1,11 @@
 #include "telemetry/trace_writer.hpp"
 
-#include <algorithm>
 #include <charconv>
 #include <system_error>
 
 #include "core/fields.hpp"
 #include "core/number_format.hpp"
+#include "telemetry/csv_cell.hpp"
 
 namespace migpower {
 namespace {
@@ -103,23 +103,7 @@ void TraceWriter::drain() {
   buffer_.clear();
 }
 
-// Quotes a cell only when it must: a comma, a quote or a line break inside.
-void TraceWriter::text(std::string_view value) {
-  // A plain loop: find_first_of calls memchr once per character.
-  const bool plain = std::none_of(value.begin(), value.end(), [](char c) {
-    return c == ',' || c == '"' || c == '\n' || c == '\r';
-  });
-  if (plain) {
-    buffer_.append(value);
-    return;
-  }
-  buffer_.push_back('"');
-  for (const char c : value) {
-    if (c == '"') buffer_.push_back('"');
-    buffer_.push_back(c);
-  }
-  buffer_.push_back('"');
-}
+void TraceWriter::text(std::string_view value) { append_csv_cell(buffer_, value); }
 
 // Shortest text that reads back as the same double.
 void TraceWriter::number(double value) {
