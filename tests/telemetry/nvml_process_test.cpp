@@ -229,8 +229,8 @@ TEST(NvmlProcesses, UtilizationRefusedOnAFullGpuLeavesTheProcessList) {
   }
   EXPECT_EQ(fake.calls("nvmlDeviceGetProcessUtilization"), 1u);
   EXPECT_TRUE(events.empty());
-  const FieldProvision& utilization =
-      process_item(source.report().cards.at(0), "per-process utilization");
+  const auto report = source.report();  // kept: process_item refers into it
+  const FieldProvision& utilization = process_item(report.cards.at(0), "per-process utilization");
   EXPECT_FALSE(utilization.provided);
   EXPECT_NE(utilization.detail.find("no permission"), std::string::npos) << utilization.detail;
 }
