@@ -94,7 +94,8 @@ int record(const RecordOptions& options) {
   std::unique_ptr<ProcessWriter> process_writer;
   if (live.nvml_processes && nvml != nullptr) {
     process_output = std::make_unique<Output>(options.processes);
-    process_writer = std::make_unique<ProcessWriter>(process_output->stream(), true);
+    process_writer =
+        std::make_unique<ProcessWriter>(process_output->stream(), /*flush_each_frame=*/true);
   }
   Frame frame;
   std::size_t frames = 0;
