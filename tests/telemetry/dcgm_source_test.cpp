@@ -18,6 +18,7 @@
 #include "core/error.hpp"
 #include "telemetry/dcgm_api.hpp"
 #include "telemetry/live_clock.hpp"
+#include "telemetry/take_frames.hpp"
 #include "telemetry/trace_reader.hpp"
 #include "telemetry/trace_writer.hpp"
 
@@ -160,12 +161,7 @@ struct Harness {
   }
 };
 
-std::vector<Frame> take(DcgmSource& source, std::size_t count) {
-  std::vector<Frame> frames;
-  Frame frame;
-  while (frames.size() < count && source.next(frame)) frames.push_back(frame);
-  return frames;
-}
+using test::take;
 
 std::string error_of(const std::function<void()>& action) {
   try {

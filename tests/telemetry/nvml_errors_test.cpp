@@ -10,6 +10,7 @@
 #include "telemetry/fake_nvml.hpp"
 #include "telemetry/nvml_api.hpp"
 #include "telemetry/nvml_source.hpp"
+#include "telemetry/take_frames.hpp"
 
 namespace migpower {
 namespace {
@@ -18,13 +19,7 @@ using test::a100_mig_card;
 using test::FakeNvml;
 using test::full_card;
 using test::scenario;
-
-std::vector<Frame> take(FrameSource& source, std::size_t count) {
-  std::vector<Frame> frames;
-  Frame frame;
-  while (frames.size() < count && source.next(frame)) frames.push_back(frame);
-  return frames;
-}
+using test::take;
 
 nlohmann::json error(const std::string& call, int code) { return {{"call", call}, {"code", code}}; }
 

@@ -6,12 +6,14 @@
 
 #include "telemetry/fake_nvml.hpp"
 #include "telemetry/nvml_source.hpp"
+#include "telemetry/take_frames.hpp"
 
 namespace migpower {
 namespace {
 
 using test::FakeNvml;
 using test::scenario;
+using test::take;
 
 // An H100 split 3g.40gb (GPU instance 1) + 4g.40gb (GPU instance 2), with GPM metrics in percent.
 nlohmann::json h100_mig_card() {
@@ -39,13 +41,6 @@ nlohmann::json h100_mig_card() {
   layout["instances"] = nlohmann::json::array({busy, idle});
   card["mig_layouts"] = nlohmann::json::array({layout});
   return card;
-}
-
-std::vector<Frame> take(FrameSource& source, std::size_t count) {
-  std::vector<Frame> frames;
-  Frame frame;
-  while (frames.size() < count && source.next(frame)) frames.push_back(frame);
-  return frames;
 }
 
 TEST(NvmlGpm, MigInstancesGetActivityAsFractionsFromTheSecondFrameOn) {

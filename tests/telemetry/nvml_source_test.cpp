@@ -11,6 +11,7 @@
 
 #include "telemetry/fake_nvml.hpp"
 #include "telemetry/nvml_api.hpp"
+#include "telemetry/take_frames.hpp"
 #include "telemetry/trace_reader.hpp"
 #include "telemetry/trace_writer.hpp"
 
@@ -21,13 +22,7 @@ using test::a100_mig_card;
 using test::FakeNvml;
 using test::full_card;
 using test::scenario;
-
-std::vector<Frame> take(FrameSource& source, std::size_t count) {
-  std::vector<Frame> frames;
-  Frame frame;
-  while (frames.size() < count && source.next(frame)) frames.push_back(frame);
-  return frames;
-}
+using test::take;
 
 TEST(NvmlSource, ReadsTheCardsFieldsInTraceUnits) {
   FakeNvml fake(scenario({full_card()}));
