@@ -4,9 +4,9 @@
 //   nvml_poll_floor LIBRARY INTERVAL_SECONDS FRAMES [SLICE_SECONDS]
 //
 // Frames are paced like migpower's: frame k at start + k * interval, reached with one sleep, or
-// with SLICE_SECONDS in sleeps of at most that long, as migpower's clock does (it checks for
-// Ctrl-C between them). FRAMES 0 measures what starting, opening NVML and finding the cards
-// costs.
+// with SLICE_SECONDS in sleeps of at most that long, as migpower's clock once did to see Ctrl-C
+// (what that way of waiting costs). FRAMES 0 measures what starting, opening NVML and finding the
+// cards costs.
 #include "nvml_poll_floor.hpp"
 
 #include <time.h>
@@ -16,15 +16,13 @@
 #include <cstdlib>
 #include <exception>
 
+#include "floor_pacing.hpp"
+
 namespace {
 
 constexpr double kLayoutCheckSeconds = 10.0;  // NvmlSourceOptions::layout_check_interval_s
 
-double now_s() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
-}
+using floor_pacing::now_s;
 
 void sleep_until(double t, double slice) {
   if (slice > 0.0) {
@@ -37,11 +35,7 @@ void sleep_until(double t, double slice) {
     }
     return;
   }
-  timespec until{};
-  until.tv_sec = static_cast<time_t>(t);
-  until.tv_nsec = static_cast<long>((t - static_cast<double>(until.tv_sec)) * 1e9);
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr) != 0) {
-  }
+  floor_pacing::sleep_until(t);
 }
 
 }  // namespace

@@ -4,26 +4,16 @@
 //
 //   scrape_floor ORIGIN PATH INTERVAL_SECONDS FRAMES    (ORIGIN: http://127.0.0.1:9400)
 #include <httplib.h>
-#include <time.h>
 
 #include <cstdio>
 #include <cstdlib>
 
+#include "floor_pacing.hpp"
+
 namespace {
 
-double now_s() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
-}
-
-void sleep_until(double t) {
-  timespec until{};
-  until.tv_sec = static_cast<time_t>(t);
-  until.tv_nsec = static_cast<long>((t - static_cast<double>(until.tv_sec)) * 1e9);
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr) != 0) {
-  }
-}
+using floor_pacing::now_s;
+using floor_pacing::sleep_until;
 
 }  // namespace
 
