@@ -25,7 +25,7 @@ struct LiveSourceOptions {
   double interval_s = 1.0;
   std::optional<double> duration_s;         // none: until stopped
   const std::atomic<bool>* stop = nullptr;  // the source ends once it is true
-  PowerReading nvml_power = PowerReading::instant;
+  PowerReading nvml_power = PowerReading::interval;
   bool nvml_processes = false;  // NvmlSourceOptions::processes
 };
 

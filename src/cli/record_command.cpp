@@ -21,7 +21,7 @@ struct RecordOptions {
   std::string source;
   std::string interval = "1s";
   std::string duration;
-  std::string power = "instant";
+  std::string power = "interval";
   std::string out;
   std::string processes;  // the per-process side file; nvml only
 };
@@ -65,10 +65,15 @@ int record(const RecordOptions& options) {
   if (!options.duration.empty()) {
     live.duration_s = parse_duration_option("--duration", options.duration);
   }
-  if (options.power != "instant" && options.power != "average") {
-    throw UsageError("--power must be instant or average, not '" + options.power + "'");
+  if (options.power == "interval") {
+    live.nvml_power = PowerReading::interval;
+  } else if (options.power == "instant") {
+    live.nvml_power = PowerReading::instant;
+  } else if (options.power == "average") {
+    live.nvml_power = PowerReading::average;
+  } else {
+    throw UsageError("--power must be interval, instant or average, not '" + options.power + "'");
   }
-  live.nvml_power = options.power == "average" ? PowerReading::average : PowerReading::instant;
   live.stop = &g_stop_requested;
   // Usage errors before touching any device.
   const LiveSourceSpec spec = parse_live_source_spec(options.source);
@@ -140,8 +145,9 @@ void add_record_command(CLI::App& app, Action& action) {
                       "Stop after this long (30s, 5m, 1h); default: until Ctrl-C or SIGTERM");
   command
       ->add_option("--power", options->power,
-                   "nvml: instant (NVML_FI_DEV_POWER_INSTANT where offered) or average "
-                   "(nvmlDeviceGetPowerUsage)")
+                   "nvml: interval (the mean over each frame, from the energy counter; "
+                   "matches the activity fields, which are means too), instant "
+                   "(NVML_FI_DEV_POWER_INSTANT where offered) or average (nvmlDeviceGetPowerUsage)")
       ->capture_default_str();
   command->add_option("--out,-o", options->out, "Trace file to write ('-': stdout)")
       ->required()

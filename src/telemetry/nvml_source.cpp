@@ -169,6 +169,9 @@ struct Card {
   double next_layout_check_s = 0.0;
   bool lost = false;
   bool layout_stale = false;
+  // The energy counter at the last frame, for interval power.
+  std::optional<double> previous_energy_mj;
+  double previous_energy_s = 0.0;
   // Per-process reading, reused from frame to frame.
   unsigned long long last_utilization_us = 0;  // newest process sample already read
   std::vector<nvml::ProcessInfo> process_buffer;
@@ -333,6 +336,7 @@ struct NvmlSource::State {
   void mark_lost(Card& card, const std::string& reason) {
     if (card.lost) return;
     card.lost = true;
+    card.previous_energy_mj.reset();  // the frames around the gap are not one interval
     event("nvml: " + card.uuid + ": " + reason + "; looking for it again");
     if (!rediscovery_due) {
       rediscovery_due = true;
@@ -599,8 +603,22 @@ struct NvmlSource::State {
     }
   }
 
+  // The card's mean power since the previous frame, from its energy counter; none on the first
+  // frame, after a gap in the counter, or when it went backwards (a driver reload resets it).
+  static std::optional<double> interval_power(Card& card, double now_s,
+                                              std::optional<double> energy_mj) {
+    std::optional<double> mean_w;
+    if (energy_mj && card.previous_energy_mj && now_s > card.previous_energy_s &&
+        *energy_mj >= *card.previous_energy_mj) {
+      mean_w = (*energy_mj - *card.previous_energy_mj) / 1000.0 / (now_s - card.previous_energy_s);
+    }
+    card.previous_energy_mj = energy_mj;
+    card.previous_energy_s = now_s;
+    return mean_w;
+  }
+
   std::optional<double> read_power(Card& card) {
-    if (options.power == PowerReading::instant) {
+    if (options.power != PowerReading::average) {
       nvml::FieldValue field{};
       field.field_id = nvml::kFieldPowerInstant;
       if (attempt(card, kPowerInstant, false, [&] {
@@ -728,13 +746,17 @@ struct NvmlSource::State {
     frame.timestamp_text.assign(stamp.data(), stamp_length);
     frame.gpu_uuid.assign(card.uuid);
     frame.gpu_model.assign(card.name);
-    frame.power_w = read_power(card);
     unsigned long long energy = 0;
     frame.energy_mj =
         attempt(card, kEnergy, false,
                 [&] { return fn.device_get_total_energy_consumption(card.handle, &energy); })
             ? std::optional<double>(static_cast<double>(energy))
             : std::nullopt;
+    frame.power_w.reset();
+    if (options.power == PowerReading::interval) {
+      frame.power_w = interval_power(card, now, frame.energy_mj);
+    }
+    if (!frame.power_w) frame.power_w = read_power(card);
     const auto read_unsigned = [&](Cap cap, auto&& call, double scale) -> std::optional<double> {
       unsigned value = 0;
       if (attempt(card, cap, false, [&] { return call(&value); })) return value * scale;
@@ -996,13 +1018,18 @@ CardReport NvmlSource::State::card_report(const Card& card) const {
   };
   out.fields.push_back({std::string(field::kGpuModel), !card.name.empty(),
                         card.name.empty() ? card.name_problem : "nvmlDeviceGetName"});
-  if (card.caps[kPowerInstant].status == CapState::Status::on) {
-    provision(field::kPower, kPowerInstant,
-              std::string(kCapCalls[kPowerInstant]) + ", instantaneous");
+  const bool instant = card.caps[kPowerInstant].status == CapState::Status::on;
+  const std::string reading = instant
+                                  ? std::string(kCapCalls[kPowerInstant]) + ", instantaneous"
+                                  : std::string(kCapCalls[kPowerAverage]) +
+                                        " (instantaneous: " + card.caps[kPowerInstant].reason + ")";
+  if (options.power == PowerReading::interval &&
+      card.caps[kEnergy].status == CapState::Status::on) {
+    provision(field::kPower, kEnergy,
+              "mean over each frame from " + std::string(kCapCalls[kEnergy]) +
+                  "; first frame: " + reading);
   } else {
-    provision(field::kPower, kPowerAverage,
-              std::string(kCapCalls[kPowerAverage]) +
-                  " (instantaneous: " + card.caps[kPowerInstant].reason + ")");
+    provision(field::kPower, instant ? kPowerInstant : kPowerAverage, reading);
   }
   provision(field::kEnergy, kEnergy);
   provision(field::kSmClock, kSmClock);

@@ -17,6 +17,11 @@ namespace migpower {
 
 // Which NVML reading becomes the card's DCGM_FI_DEV_POWER_USAGE.
 enum class PowerReading {
+  // The mean over the frame's interval, from the energy counter's growth since the last frame:
+  // the same span the GPM activity fields average over. An instantaneous reading samples one
+  // instant, which aliases with duty-cycled work (docs/live-telemetry.md). The first frame, and
+  // any frame without two good counter readings, takes `instant` instead.
+  interval,
   instant,  // NVML_FI_DEV_POWER_INSTANT where the driver offers it, else the one below
   average,  // nvmlDeviceGetPowerUsage (a 1 s average on Ampere and later, except A100)
 };
@@ -25,7 +30,7 @@ struct NvmlSourceOptions {
   std::string library_path;  // empty: $MIGPOWER_NVML_LIBRARY, else libnvidia-ml.so.1
   double interval_s = 1.0;
   std::optional<double> duration_s;  // none: until stopped
-  PowerReading power = PowerReading::instant;
+  PowerReading power = PowerReading::interval;
   // MIG devices are enumerated again this often, so a layout changed by an operator is picked up
   // even when the old handles still answer.
   double layout_check_interval_s = 10.0;

@@ -478,6 +478,16 @@ FAKE_EXPORT long fake_nvml_live_samples() {
   return live;
 }
 FAKE_EXPORT int fake_nvml_initialized() { return world().initialized ? 1 : 0; }
+// Every card's energy counter reads 0 now and counts on from there, as after a driver reload.
+FAKE_EXPORT void fake_nvml_reset_energy_counters() {
+  const long tick = current_tick();
+  for (Card& card : world().cards) {
+    if (!card.power_mw.present()) continue;
+    double so_far_mj = 0.0;
+    for (long t = 0; t < tick; ++t) so_far_mj += card.power_mw.at(t) * world().tick_seconds;
+    card.energy_start_mj = -so_far_mj;
+  }
+}
 
 // ---- required NVML functions ------------------------------------------------------------------
 

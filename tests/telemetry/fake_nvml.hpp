@@ -30,6 +30,7 @@ class FakeNvml {
     hook("fake_nvml_calls", calls_);
     hook("fake_nvml_live_samples", live_samples_);
     hook("fake_nvml_initialized", initialized_);
+    hook("fake_nvml_reset_energy_counters", reset_energy_counters_);
     reset_();
   }
   ~FakeNvml() {
@@ -44,6 +45,7 @@ class FakeNvml {
   [[nodiscard]] long live_samples() const { return live_samples_(); }
   [[nodiscard]] bool initialized() const { return initialized_() != 0; }
   [[nodiscard]] const std::string& library() const { return library_; }
+  void reset_energy_counters() { reset_energy_counters_(); }
 
   // Options for an NvmlSource on this fake, paced by `clock`, one tick per interval; events are
   // collected in `events` when given.
@@ -73,6 +75,7 @@ class FakeNvml {
   unsigned long (*calls_)(const char*) = nullptr;
   long (*live_samples_)() = nullptr;
   int (*initialized_)() = nullptr;
+  void (*reset_energy_counters_)() = nullptr;
 };
 
 // Moves the fake one tick per interval slept: NVML's world changes between frames.

@@ -58,6 +58,7 @@ TEST(NvmlSource, PacesFramesOneIntervalApartAndStopsAfterTheDuration) {
   test::tick_fake_on_sleep(clock, fake);
   NvmlSourceOptions options = fake.options(clock);
   options.duration_s = 3.0;
+  options.power = PowerReading::instant;
   NvmlSource source(options);
   const auto frames = take(source, 100);
   ASSERT_EQ(frames.size(), 3u);
@@ -88,12 +89,75 @@ TEST(NvmlSource, AveragePowerWhenTheDriverHasNoInstantaneousField) {
   FakeNvml fake(scenario({card}));
   ManualClock clock;
   test::tick_fake_on_sleep(clock, fake);
-  NvmlSource source(fake.options(clock));
+  NvmlSourceOptions options = fake.options(clock);
+  options.power = PowerReading::instant;
+  NvmlSource source(options);
   const auto frames = take(source, 3);
   ASSERT_EQ(frames.size(), 3u);
   EXPECT_DOUBLE_EQ(*frames[0].power_w, 100.0);
   EXPECT_DOUBLE_EQ(*frames[2].power_w, 120.0);
   EXPECT_EQ(fake.calls("nvmlDeviceGetFieldValues"), 1u);  // asked once, then never again
+}
+
+// The default: each frame's power is the mean since the frame before, from the energy counter,
+// so a duty-cycled load is not sampled at one instant of its cycle.
+TEST(NvmlSource, IntervalPowerIsTheEnergyCountersMeanOverEachFrame) {
+  auto card = full_card();
+  card["power_mw"] = {600000, 100000, 100000, 600000};  // the counter grows by these per tick
+  card["instant_power_mw"] = 95000;                     // always read in the idle half
+  FakeNvml fake(scenario({card}));
+  ManualClock clock;
+  test::tick_fake_on_sleep(clock, fake);
+  NvmlSourceOptions options = fake.options(clock);
+  options.interval_s = 2.0;
+  NvmlSource source(options);
+  const auto frames = take(source, 3);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_DOUBLE_EQ(*frames[0].power_w, 95.0);  // no interval yet: the instantaneous field
+  EXPECT_DOUBLE_EQ(*frames[1].power_w, (600.0 + 100.0) / 2.0);
+  EXPECT_DOUBLE_EQ(*frames[2].power_w, (100.0 + 600.0) / 2.0);
+  // Energy and power agree: what the frames' power integrates to is what the counter counted.
+  EXPECT_DOUBLE_EQ((*frames[2].energy_mj - *frames[0].energy_mj) / 1000.0,
+                   (*frames[1].power_w + *frames[2].power_w) * 2.0);
+  EXPECT_EQ(fake.calls("nvmlDeviceGetFieldValues"), 1u);  // only for the first frame
+}
+
+TEST(NvmlSource, IntervalPowerFallsBackWhenTheCounterGoesBackwardsOrIsMissing) {
+  auto card = full_card();
+  card["instant_power_mw"] = 95000;
+  FakeNvml fake(scenario({card}));
+  ManualClock clock;
+  test::tick_fake_on_sleep(clock, fake);
+  NvmlSource source(fake.options(clock));
+  Frame frame;
+  ASSERT_TRUE(source.next(frame));
+  ASSERT_TRUE(source.next(frame));
+  EXPECT_DOUBLE_EQ(*frame.power_w, 100.0);  // counter: power_mw of the tick between
+  fake.reset_energy_counters();             // as a driver reload does
+  ASSERT_TRUE(source.next(frame));
+  EXPECT_DOUBLE_EQ(*frame.power_w, 95.0);
+  ASSERT_TRUE(source.next(frame));
+  EXPECT_DOUBLE_EQ(*frame.power_w, 120.0);  // counting again from the reset
+}
+
+TEST(NvmlSource, SourcesSaysPowerIsTheIntervalMeanFromTheCounter) {
+  FakeNvml fake(scenario({full_card()}));
+  ManualClock clock;
+  NvmlSource source(fake.options(clock));
+  Frame frame;
+  ASSERT_TRUE(source.next(frame));
+  const SourceReport report = source.report();
+  ASSERT_EQ(report.cards.size(), 1u);
+  bool found = false;
+  for (const auto& field : report.cards[0].fields) {
+    if (field.field != "DCGM_FI_DEV_POWER_USAGE") continue;
+    found = true;
+    EXPECT_TRUE(field.provided);
+    EXPECT_NE(field.detail.find("mean over each frame from nvmlDeviceGetTotalEnergyConsumption"),
+              std::string::npos)
+        << field.detail;
+  }
+  EXPECT_TRUE(found);
 }
 
 TEST(NvmlSource, MigDevicesAreGroupedByGpuInstanceAndEmptySlotsSkipped) {
