@@ -1,7 +1,8 @@
 #pragma once
 
 // The least an NVML-based agent can do for one frame of a card: the same NVML calls that
-// migpower's NvmlSource makes in a steady frame (power, energy, limit, clocks, temperature; per
+// migpower's NvmlSource makes in a steady frame (energy, whose growth is the frame's power; limit,
+// clocks, temperature; per
 // instance framebuffer memory and a GPM sample with its metrics), with no frame, no CSV and no
 // attribution. bench/agent_bench.cpp times `migpower record` against it, and checks, on the fake
 // library, that both make the same calls per frame.
@@ -12,6 +13,7 @@
 #include <array>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -125,13 +127,20 @@ class NvmlPollFloor {
   double poll_frame() {
     double sum = 0.0;
     for (Card& card : cards_) {
-      nvml::FieldValue field{};
-      field.field_id = nvml::kFieldPowerInstant;
-      if (field_values_(card.handle, 1, &field) == nvml::kSuccess) {
-        sum += static_cast<double>(field.value.ull);
-      }
+      // Power is the counter's growth since the last frame; only a first frame reads the
+      // instantaneous field, as migpower's default (--power interval) does.
       unsigned long long energy = 0;
-      if (energy_(card.handle, &energy) == nvml::kSuccess) sum += static_cast<double>(energy);
+      const bool counted = energy_(card.handle, &energy) == nvml::kSuccess;
+      if (counted && card.previous_energy)
+        sum += static_cast<double>(energy - *card.previous_energy);
+      if (!counted || !card.previous_energy) {
+        nvml::FieldValue field{};
+        field.field_id = nvml::kFieldPowerInstant;
+        if (field_values_(card.handle, 1, &field) == nvml::kSuccess) {
+          sum += static_cast<double>(field.value.ull);
+        }
+      }
+      card.previous_energy = counted ? std::optional<unsigned long long>(energy) : std::nullopt;
       unsigned value = 0;
       if (power_limit_(card.handle, &value) == nvml::kSuccess) sum += value;
       if (clock_(card.handle, nvml::kClockSm, &value) == nvml::kSuccess) sum += value;
@@ -162,6 +171,7 @@ class NvmlPollFloor {
     bool mig_capable = true;
     bool mig_on = false;
     std::vector<Instance> instances;
+    std::optional<unsigned long long> previous_energy;
   };
 
   template <typename Function>
