@@ -1,8 +1,10 @@
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
 #include "attribution/attributor.hpp"
 #include "attribution/method_factory.hpp"
+#include "attribution/process_split.hpp"
 #include "cli/commands.hpp"
 #include "cli/method_options.hpp"
 #include "cli/output.hpp"
@@ -11,8 +13,11 @@
 #include "cli/usage_error.hpp"
 #include "export/attribution_csv.hpp"
 #include "export/energy_report.hpp"
+#include "export/process_report.hpp"
 #include "ledger/energy_ledger.hpp"
+#include "ledger/process_ledger.hpp"
 #include "telemetry/prefetching_source.hpp"
+#include "telemetry/process_reader.hpp"
 
 namespace migpower::cli {
 namespace {
@@ -22,15 +27,75 @@ struct AttributeOptions {
   MethodOptions method;
   std::string format = "table";
   std::string out;
+  std::string processes;  // the side file of record --processes
+};
+
+std::string rows(std::size_t count) {
+  return std::to_string(count) + (count == 1 ? " row" : " rows");
+}
+
+// Each instance's share split among its processes, frame by frame, from the side file.
+class ProcessAttribution {
+ public:
+  explicit ProcessAttribution(const std::string& path) : reader_(path) {}
+
+  // After ledger.add(frame, attribution).
+  void add(const Frame& frame, const FrameAttribution& attribution, const EnergyLedger& ledger) {
+    splitter_.split(frame, attribution, reader_.at(frame.timestamp_s, frame.gpu_uuid), split_);
+    ledger_.add(frame, split_, ledger);
+  }
+
+  // Reads the rest of the side file and warns, once each, about what matched no frame.
+  ProcessFileSummary finish(const EnergyLedger& ledger) {
+    reader_.finish();
+    std::size_t unmatched_known = 0;
+    for (const ProcessReader::GpuRows& gpu : reader_.gpus()) {
+      const auto& cards = ledger.cards();
+      const bool known = std::any_of(cards.begin(), cards.end(), [&](const CardEnergy& card) {
+        return card.gpu_uuid == gpu.gpu_uuid;
+      });
+      if (known) {
+        unmatched_known += gpu.rows - gpu.matched;
+      } else {
+        std::cerr << "migpower: warning: " << reader_.path() << " names GPU " << gpu.gpu_uuid
+                  << ", which the trace never has; ignoring its " << rows(gpu.rows) << "\n";
+      }
+    }
+    if (unmatched_known > 0) {
+      std::cerr << "migpower: warning: " << rows(unmatched_known) << " of " << reader_.path()
+                << " matched no frame of the trace (no frame of their GPU at their timestamp)\n";
+    }
+    if (ledger_.ignored() > 0) {
+      std::cerr << "migpower: warning: " << rows(ledger_.ignored()) << " of " << reader_.path()
+                << " fit no instance of their frame (no gpu_i_id on a card with several "
+                   "instances, or an instance the frame does not have)\n";
+    }
+    return {reader_.path(), reader_.rows_read(), reader_.rows_matched(), reader_.rows_unmatched(),
+            ledger_.ignored()};
+  }
+
+  [[nodiscard]] const ProcessLedger& ledger() const { return ledger_; }
+
+ private:
+  ProcessReader reader_;
+  ProcessSplitter splitter_;
+  FrameProcessSplit split_;
+  ProcessLedger ledger_;
 };
 
 int attribute(const AttributeOptions& options) {
   if (options.format != "table" && options.format != "csv" && options.format != "json") {
     throw UsageError("--format must be table, csv or json, not '" + options.format + "'");
   }
+  if (!options.processes.empty() && options.format == "csv") {
+    throw UsageError("--processes works with --format table or json");
+  }
   const MethodChoice method = to_method_choice(options.method);
   Attributor attributor = make_attributor(method);
   OpenedSource source(options.source);
+  std::unique_ptr<ProcessAttribution> processes;
+  if (!options.processes.empty())
+    processes = std::make_unique<ProcessAttribution>(options.processes);
   Output output(options.out);
   EnergyLedger ledger;
   const ReportLabels labels{source.name(), method_label(method),
@@ -47,12 +112,23 @@ int attribute(const AttributeOptions& options) {
   while (frames.next(frame)) {
     attributor.attribute(frame, attribution);
     ledger.add(frame, attribution);
+    if (processes) processes->add(frame, attribution, ledger);
     if (csv) csv->write(frame, attribution);
     progress.tick();
   }
   if (csv) csv->flush();
-  if (options.format == "table") print_energy_table(output.stream(), ledger, labels);
-  if (options.format == "json") output.stream() << energy_json(ledger, labels) << "\n";
+  ProcessFileSummary process_file;
+  if (processes) process_file = processes->finish(ledger);
+  if (options.format == "table") {
+    print_energy_table(output.stream(), ledger, labels);
+    if (processes) print_process_table(output.stream(), ledger, processes->ledger(), process_file);
+  }
+  if (options.format == "json") {
+    output.stream() << (processes ? energy_json_with_processes(ledger, processes->ledger(),
+                                                               process_file, labels)
+                                  : energy_json(ledger, labels))
+                    << "\n";
+  }
   output.close();
   source.report_skipped();
   return 0;
@@ -72,10 +148,16 @@ void add_attribute_command(CLI::App& app, Action& action) {
                    "json: the summary for machines")
       ->capture_default_str();
   command->add_option("--out,-o", options->out, "Write here instead of stdout")->type_name("FILE");
+  command
+      ->add_option("--processes", options->processes,
+                   "Also split each instance's energy among the processes running in it, from "
+                   "the side file of 'record --processes' (with --format table or json)")
+      ->type_name("FILE");
   command->footer(
       "Examples:\n"
       "  migpower attribute trace.csv\n"
       "  migpower attribute trace.csv --method slices --format csv --out shares.csv\n"
+      "  migpower attribute node1.csv --processes node1-processes.csv\n"
       "  migpower attribute --scenario mixed --idle-policy none");
   command->callback([options, &action] { action = [options] { return attribute(*options); }; });
 }

@@ -56,6 +56,10 @@ void print_energy_table(std::ostream& out, const EnergyLedger& ledger, const Rep
 }
 
 std::string energy_json(const EnergyLedger& ledger, const ReportLabels& labels) {
+  return energy_document(ledger, labels).dump(2);
+}
+
+nlohmann::json energy_document(const EnergyLedger& ledger, const ReportLabels& labels) {
   nlohmann::json cards = nlohmann::json::array();
   for (const auto& card : ledger.cards()) {
     nlohmann::json instances = nlohmann::json::array();
@@ -86,11 +90,10 @@ std::string energy_json(const EnergyLedger& ledger, const ReportLabels& labels) 
                      {"power_intervals", card.power_intervals},
                      {"instances", std::move(instances)}});
   }
-  const nlohmann::json doc = {{"source", labels.source},
-                              {"method", labels.method},
-                              {"idle_policy", labels.idle_policy},
-                              {"cards", std::move(cards)}};
-  return doc.dump(2);
+  return {{"source", labels.source},
+          {"method", labels.method},
+          {"idle_policy", labels.idle_policy},
+          {"cards", std::move(cards)}};
 }
 
 }  // namespace migpower

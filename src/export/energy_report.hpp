@@ -1,6 +1,7 @@
 #pragma once
 
 #include <iosfwd>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 #include "ledger/energy_ledger.hpp"
@@ -19,5 +20,8 @@ void print_energy_table(std::ostream& out, const EnergyLedger& ledger, const Rep
 
 // The same figures as one JSON document (energies in joules and Wh).
 [[nodiscard]] std::string energy_json(const EnergyLedger& ledger, const ReportLabels& labels);
+// That document before it is written, for reports that add to it (export/process_report.hpp).
+[[nodiscard]] nlohmann::json energy_document(const EnergyLedger& ledger,
+                                             const ReportLabels& labels);
 
 }  // namespace migpower

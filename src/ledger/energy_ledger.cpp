@@ -72,6 +72,8 @@ void EnergyLedger::add(const Frame& frame, const FrameAttribution& attribution) 
                      " out of time order: " + std::to_string(frame.timestamp_s) + " after " +
                      std::to_string(card.last_timestamp_s));
   }
+  last_joules_per_watt_ = 0.0;
+  last_interval_s_ = 0.0;
   if (!frame.gpu_model.empty()) card.gpu_model = frame.gpu_model;
   if (card.frames == 0) card.first_timestamp_s = frame.timestamp_s;
   card.last_timestamp_s = frame.timestamp_s;
@@ -105,6 +107,8 @@ void EnergyLedger::add(const Frame& frame, const FrameAttribution& attribution) 
       }
     }
     if (!from_counter) interval_j = measured * dt;
+    last_interval_s_ = dt;
+    if (measured > 0.0) last_joules_per_watt_ = interval_j / measured;
     ++(from_counter ? card.counter_intervals : card.power_intervals);
     card.energy_j += interval_j;
     // Each part gets the interval's energy in proportion to its share of this frame's power;
@@ -124,7 +128,7 @@ void EnergyLedger::add(const Frame& frame, const FrameAttribution& attribution) 
       entry.truth_energy_j = entry.truth_energy_j.value_or(0.0) + *sample.truth_power_w * dt;
     }
     if (has_interval && measured > 0.0) {
-      const double scale = interval_j / measured;
+      const double scale = last_joules_per_watt_;
       entry.energy_j += share.power_w * scale;
       entry.static_energy_j += share.static_w * scale;
       entry.dynamic_energy_j += share.dynamic_w * scale;

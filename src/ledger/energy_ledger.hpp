@@ -54,6 +54,14 @@ class EnergyLedger {
   [[nodiscard]] const std::vector<CardEnergy>& cards() const { return cards_; }
   [[nodiscard]] const std::vector<InstanceEnergy>& instances() const { return instances_; }
 
+  // The last added frame's interval: its energy per watt of measured power (interval_j /
+  // measured_w), so that a part of the frame's power of w watts gets w x this joules, as each
+  // instance does; 0 when the frame closed no interval or measured 0 W. And the interval's
+  // length in seconds, 0 when it closed none. For splitting the instances' energy further
+  // (ledger/process_ledger.hpp).
+  [[nodiscard]] double last_joules_per_watt() const { return last_joules_per_watt_; }
+  [[nodiscard]] double last_interval_s() const { return last_interval_s_; }
+
  private:
   // Where the next interval of one GPU starts: its last frame with power.
   struct GpuState {
@@ -70,6 +78,8 @@ class EnergyLedger {
   std::vector<CardEnergy> cards_;
   std::vector<InstanceEnergy> instances_;
   std::vector<GpuState> gpus_;  // parallel to cards_
+  double last_joules_per_watt_ = 0.0;
+  double last_interval_s_ = 0.0;
 };
 
 }  // namespace migpower
