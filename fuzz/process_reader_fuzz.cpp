@@ -6,8 +6,6 @@
 // Input layout: bytes 0-1 pick the frames asked for (a step of 0.5 to 128 s from 0, and the GPU
 // asked: "GPU-a" or "GPU-b"), the rest is the file.
 
-#include <unistd.h>
-
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +14,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "scratch_file.hpp"
 #include "telemetry/process_reader.hpp"
 
 namespace {
@@ -25,28 +24,16 @@ namespace {
   std::abort();
 }
 
-const std::string& scratch_path() {
-  static const std::string path =
-      "/dev/shm/migpower_process_fuzz_" + std::to_string(::getpid()) + ".csv";
-  return path;
-}
-
-void write_file(const std::string& path, const std::uint8_t* data, std::size_t size) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) broken("cannot write the scratch file", path);
-  if (size > 0 && std::fwrite(data, 1, size, f) != size) broken("short write", path);
-  std::fclose(f);
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
   const double step_s = 0.5 * static_cast<double>(1U << (data[0] % 9U));
   const std::string uuid = (data[1] & 1U) != 0 ? "GPU-b" : "GPU-a";
-  write_file(scratch_path(), data + 2, size - 2);
+  const std::string& path =
+      migpower::fuzz::write_scratch_file("process_reader_fuzz", data + 2, size - 2);
   try {
-    migpower::ProcessReader reader(scratch_path());
+    migpower::ProcessReader reader(path);
     std::size_t returned = 0;
     for (int frame = 0; frame < 64; ++frame) {
       const double t = step_s * frame;

@@ -6,8 +6,6 @@
 //   bit 0: lenient; bits 1-2: split method (mod 3); bits 3-4: idle policy (mod 3);
 //   bits 5-7: the utilization field.
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -24,6 +22,7 @@
 #include "core/frame.hpp"
 #include "core/shares.hpp"
 #include "ledger/energy_ledger.hpp"
+#include "scratch_file.hpp"
 #include "telemetry/trace_reader.hpp"
 
 namespace {
@@ -38,20 +37,6 @@ using migpower::Frame;
 // |a - b| within 1e-6 of the larger magnitude (and of 1 W or 1 J, so zero compares sanely).
 bool close(double a, double b) {
   return std::fabs(a - b) <= 1e-6 * std::max({1.0, std::fabs(a), std::fabs(b)});
-}
-
-// The input as a file the reader can open: one per process, so parallel jobs do not collide.
-const std::string& scratch_path() {
-  static const std::string path =
-      "/dev/shm/migpower_trace_fuzz_" + std::to_string(::getpid()) + ".csv";
-  return path;
-}
-
-void write_file(const std::string& path, const std::uint8_t* data, std::size_t size) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) broken("cannot write the scratch file", path);
-  if (size > 0 && std::fwrite(data, 1, size, f) != size) broken("short write", path);
-  std::fclose(f);
 }
 
 void check_frame(const Frame& frame) {
@@ -120,14 +105,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.idle_policy = static_cast<migpower::IdlePolicy>(((control >> 3U) & 3U) % 3);
   options.utilization_field = static_cast<migpower::Activity>((control >> 5U) & 7U);
 
-  write_file(scratch_path(), data + 1, size - 1);
+  const std::string& path =
+      migpower::fuzz::write_scratch_file("trace_reader_fuzz", data + 1, size - 1);
   migpower::Attributor attributor(options);
   migpower::EnergyLedger ledger;
   migpower::FrameAttribution attribution;
   std::unordered_map<std::string, double> last_time;  // per GPU
   Frame frame;
   try {
-    migpower::TraceReader reader(scratch_path(), reader_options);
+    migpower::TraceReader reader(path, reader_options);
     while (reader.next(frame)) {
       check_frame(frame);
       auto [it, first] = last_time.try_emplace(frame.gpu_uuid, frame.timestamp_s);

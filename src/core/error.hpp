@@ -3,8 +3,12 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace migpower {
+
+// A cell's text as an error message shows it: 'text'.
+std::string quoted(std::string_view text);
 
 // Bad input from a file or a user. The CLI maps it to exit code 1.
 class InputError : public std::runtime_error {

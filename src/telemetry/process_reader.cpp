@@ -25,16 +25,6 @@ constexpr std::array<std::string_view, 8> kColumnNames = {
     "timestamp",    "gpu_uuid",    "gpu_i_id",     "pid",
     "process_name", "sm_util_pct", "mem_util_pct", "used_memory_bytes"};
 
-// Built by appending: "literal" + std::string trips GCC 12's -Wrestrict (PR 105651).
-std::string quoted(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out.push_back('\'');
-  out.append(text);
-  out.push_back('\'');
-  return out;
-}
-
 // The key rows of one frame are sorted and checked by.
 auto row_key(const ProcessSample& row) {
   return std::tuple<std::string_view, int, unsigned>(row.gpu_uuid, row.gpu_i_id.value_or(-1),

@@ -142,7 +142,7 @@ bool valid_utf8(std::string_view text) {
   return true;
 }
 
-std::string quoted(std::string_view text) {
+std::string shown(std::string_view text) {
   constexpr std::size_t kShown = 40;
   std::string out = "'";
   for (const char c : text.substr(0, kShown)) {
@@ -288,7 +288,7 @@ void PrometheusTextParser::parse_comment(std::string_view line, std::size_t pos,
   if (pos == line.size()) return;  // "# HELP" alone is just a comment
   const std::size_t name_end = metric_name_end(line, pos);
   if (name_end == pos || (name_end < line.size() && !is_blank(line[name_end]))) {
-    fail(pos, "invalid metric name " + quoted(line.substr(pos, token_end(line, pos) - pos)) +
+    fail(pos, "invalid metric name " + shown(line.substr(pos, token_end(line, pos) - pos)) +
                   " in " + std::string(keyword) + " line");
   }
   const std::string_view metric = line.substr(pos, name_end - pos);
@@ -296,7 +296,7 @@ void PrometheusTextParser::parse_comment(std::string_view line, std::size_t pos,
 
   if (help) {
     if (!helped_.emplace(metric).second) {
-      fail(0, "second HELP line for metric " + quoted(metric));
+      fail(0, "second HELP line for metric " + shown(metric));
     }
     // The docstring runs to the end of the line; "\\" and "\n" are its only escapes.
     const std::string_view raw = line.substr(pos);
@@ -317,7 +317,7 @@ void PrometheusTextParser::parse_comment(std::string_view line, std::size_t pos,
       } else if (escaped == 'n') {
         help_text_ += '\n';
       } else {
-        fail(pos + i - 1, "invalid escape sequence " + quoted(raw.substr(i - 1, 2)) +
+        fail(pos + i - 1, "invalid escape sequence " + shown(raw.substr(i - 1, 2)) +
                               R"( in HELP text (only \\ and \n))");
       }
     }
@@ -325,18 +325,18 @@ void PrometheusTextParser::parse_comment(std::string_view line, std::size_t pos,
     return;
   }
 
-  if (pos == line.size()) fail(pos, "TYPE line for " + quoted(metric) + " without a type");
+  if (pos == line.size()) fail(pos, "TYPE line for " + shown(metric) + " without a type");
   const std::size_t type_end = token_end(line, pos);
   const std::string_view type_token = line.substr(pos, type_end - pos);
   const std::optional<PromMetricType> type = parse_type(type_token);
   if (!type) {
-    fail(pos, "unknown metric type " + quoted(type_token) +
+    fail(pos, "unknown metric type " + shown(type_token) +
                   " (counter, gauge, histogram, summary or untyped)");
   }
   if (skip_blanks(line, type_end) != line.size()) {
     fail(skip_blanks(line, type_end), "unexpected text after the type");
   }
-  if (!typed_.emplace(metric).second) fail(0, "second TYPE line for metric " + quoted(metric));
+  if (!typed_.emplace(metric).second) fail(0, "second TYPE line for metric " + shown(metric));
   visitor.on_type(metric, *type);
 }
 
@@ -345,20 +345,20 @@ void PrometheusTextParser::parse_sample(std::string_view line, std::size_t pos,
   const std::size_t name_end = metric_name_end(line, pos);
   if (name_end == pos) {
     fail(pos,
-         "invalid metric name starting " + quoted(line.substr(pos, token_end(line, pos) - pos)));
+         "invalid metric name starting " + shown(line.substr(pos, token_end(line, pos) - pos)));
   }
   labels_.clear();
   std::size_t next = skip_blanks(line, name_end);
   if (next < line.size() && line[next] == '{') {
     next = skip_blanks(line, parse_labels(line, next));
   } else if (next == name_end && next < line.size()) {
-    fail(next, "unexpected character " + quoted(line.substr(next, 1)) + " after the metric name");
+    fail(next, "unexpected character " + shown(line.substr(next, 1)) + " after the metric name");
   }
   if (next == line.size()) fail(next, "missing value");
   const std::size_t value_end = token_end(line, next);
   const std::string_view value_text = line.substr(next, value_end - next);
   const std::optional<double> value = parse_prometheus_value(value_text);
-  if (!value) fail(next, "invalid value " + quoted(value_text));
+  if (!value) fail(next, "invalid value " + shown(value_text));
 
   PromSample sample;
   sample.name = line.substr(pos, name_end - pos);
@@ -369,7 +369,7 @@ void PrometheusTextParser::parse_sample(std::string_view line, std::size_t pos,
     const std::size_t stamp_end = token_end(line, next);
     const std::string_view stamp_text = line.substr(next, stamp_end - next);
     const std::optional<std::int64_t> stamp = parse_int(stamp_text);
-    if (!stamp) fail(next, "invalid timestamp " + quoted(stamp_text) + " (integer milliseconds)");
+    if (!stamp) fail(next, "invalid timestamp " + shown(stamp_text) + " (integer milliseconds)");
     sample.timestamp_ms = *stamp;
     if (skip_blanks(line, stamp_end) != line.size()) {
       fail(skip_blanks(line, stamp_end), "unexpected text after the timestamp");
@@ -393,32 +393,32 @@ std::size_t PrometheusTextParser::parse_labels(std::string_view line, std::size_
     if (line[pos] == '}') return pos + 1;
     const std::size_t name_end = label_name_end(line, pos);
     if (name_end == pos) {
-      fail(pos, "invalid label name starting " + quoted(line.substr(pos, 1)));
+      fail(pos, "invalid label name starting " + shown(line.substr(pos, 1)));
     }
     const std::string_view name = line.substr(pos, name_end - pos);
     if (name == "__name__") fail(pos, "label name '__name__' is reserved");
     for (const PromLabel& seen : labels_) {
-      if (seen.name == name) fail(pos, "duplicate label " + quoted(name));
+      if (seen.name == name) fail(pos, "duplicate label " + shown(name));
     }
     pos = skip_blanks(line, name_end);
     if (pos == line.size() || line[pos] != '=') {
-      fail(pos, "expected '=' after label " + quoted(name));
+      fail(pos, "expected '=' after label " + shown(name));
     }
     pos = skip_blanks(line, pos + 1);
     if (pos == line.size() || line[pos] != '"') {
-      fail(pos, "expected '\"' to open the value of label " + quoted(name));
+      fail(pos, "expected '\"' to open the value of label " + shown(name));
     }
     std::string_view value;
     const std::size_t value_start = pos;
     pos = parse_label_value(line, pos + 1, value);
-    if (!valid_utf8(value)) fail(value_start, "value of label " + quoted(name) + " is not UTF-8");
+    if (!valid_utf8(value)) fail(value_start, "value of label " + shown(name) + " is not UTF-8");
     labels_.push_back({name, value});
     pos = skip_blanks(line, pos);
     if (pos == line.size()) fail(open, "unterminated label set (no '}')");
     if (line[pos] == ',') {
       ++pos;
     } else if (line[pos] != '}') {
-      fail(pos, "expected ',' or '}' after the value of label " + quoted(name));
+      fail(pos, "expected ',' or '}' after the value of label " + shown(name));
     }
   }
 }
@@ -449,7 +449,7 @@ std::size_t PrometheusTextParser::parse_label_value(std::string_view line, std::
     } else if (escaped == 'n') {
       unescaped_ += '\n';
     } else {
-      fail(next, "invalid escape sequence " + quoted(line.substr(next, 2)) +
+      fail(next, "invalid escape sequence " + shown(line.substr(next, 2)) +
                      R"( in a label value (only \\, \" and \n))");
     }
     i = next + 2;

@@ -32,16 +32,6 @@ constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 constexpr double kNoLimit = std::numeric_limits<double>::max();
 constexpr std::uint32_t kBeforeRecord = ~std::uint32_t{0};  // the first cell starts one past it: 0
 
-// Built by appending: "literal" + std::string trips GCC 12's -Wrestrict (PR 105651).
-std::string quoted(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out.push_back('\'');
-  out.append(text);
-  out.push_back('\'');
-  return out;
-}
-
 // The largest value a number field allows: utilization fields are fractions.
 double upper_limit(unsigned field, unsigned first_activity) {
   return field >= first_activity ? 1.0 : kNoLimit;
