@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/usage_error.hpp"
+#include "telemetry/interval_power.hpp"
 #include "telemetry/simulator.hpp"
 
 namespace migpower::cli {
@@ -22,9 +23,20 @@ void add_source_options(CLI::App& command, SourceOptions& options) {
       ->capture_default_str();
   command.add_flag("--lenient", options.lenient,
                    "Skip bad trace rows (and count them) instead of stopping at the first");
+  command.add_flag("--power-from-counter", options.power_from_counter,
+                   "Take each frame's card power as the energy counter's mean since the GPU's "
+                   "frame before (for traces whose power is an instantaneous reading; "
+                   "docs/live-telemetry.md)");
 }
 
 OpenedSource::OpenedSource(const SourceOptions& options) {
+  open(options);
+  if (options.power_from_counter) {
+    interval_power_ = std::make_unique<IntervalPowerSource>(*source_);
+  }
+}
+
+void OpenedSource::open(const SourceOptions& options) {
   if (!options.trace.empty() && !options.scenario.empty()) {
     throw UsageError("give either a TRACE file or --scenario, not both");
   }

@@ -18,9 +18,11 @@ struct SourceOptions {
   double duration_s = 600.0;
   double interval_s = 1.0;
   bool lenient = false;
+  bool power_from_counter = false;  // card power = the energy counter's mean over each frame
 };
 
-// Adds the TRACE positional and the --scenario/--seed/--duration/--interval/--lenient flags.
+// Adds the TRACE positional and the --scenario/--seed/--duration/--interval/--lenient/
+// --power-from-counter flags.
 void add_source_options(CLI::App& command, SourceOptions& options);
 
 // An opened source and what to call it in reports; reports skipped rows when it is a
@@ -31,13 +33,16 @@ class OpenedSource {
   OpenedSource(const OpenedSource&) = delete;
   OpenedSource& operator=(const OpenedSource&) = delete;
 
-  [[nodiscard]] FrameSource& frames() { return *source_; }
+  [[nodiscard]] FrameSource& frames() { return interval_power_ ? *interval_power_ : *source_; }
   [[nodiscard]] const std::string& name() const { return name_; }
   // Prints "skipped N rows" with examples to stderr when a lenient reader skipped any.
   void report_skipped() const;
 
  private:
+  void open(const SourceOptions& options);
+
   std::unique_ptr<FrameSource> source_;
+  std::unique_ptr<FrameSource> interval_power_;  // wraps source_ with --power-from-counter
   std::string name_;
   const TraceReader* reader_ = nullptr;  // the source, when it is a trace file
 };

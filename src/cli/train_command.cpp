@@ -17,6 +17,7 @@
 #include "model/model_kinds.hpp"
 #include "model/train.hpp"
 #include "model/training_data.hpp"
+#include "telemetry/interval_power.hpp"
 #include "telemetry/trace_reader.hpp"
 
 namespace migpower::cli {
@@ -31,6 +32,7 @@ struct TrainOptions {
   double validation = 0.2;
   double active_threshold = TrainingDataOptions{}.active_threshold;
   bool lenient = false;
+  bool power_from_counter = false;
 };
 
 std::string kind_names() {
@@ -115,7 +117,10 @@ int train(const TrainOptions& options) {
     Progress progress("train: reading");
     for (const auto& path : options.traces) {
       TraceReader reader(path, TraceReaderOptions{options.lenient});
-      builder.add(reader, path, [&progress] { progress.tick(); });
+      IntervalPowerSource from_counter(reader);
+      FrameSource* frames = &reader;
+      if (options.power_from_counter) frames = &from_counter;
+      builder.add(*frames, path, [&progress] { progress.tick(); });
       if (reader.rows_skipped() > 0) {
         std::cerr << "migpower: warning: skipped " << reader.rows_skipped() << " of "
                   << reader.rows_read() << " rows of " << path << " (--lenient)\n";
@@ -183,6 +188,9 @@ void add_train_command(CLI::App& app, Action& action) {
       ->check(CLI::Range(0.0, 1.0));
   command->add_flag("--lenient", options->lenient,
                     "Skip bad trace rows (and count them) instead of stopping at the first");
+  command->add_flag("--power-from-counter", options->power_from_counter,
+                    "Take each frame's card power as the energy counter's mean since the GPU's "
+                    "frame before (for traces whose power is an instantaneous reading)");
   command->footer(
       "Example:\n"
       "  migpower simulate --scenario single --out single.csv\n"

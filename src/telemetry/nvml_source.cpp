@@ -12,6 +12,7 @@
 #include "core/catalog.hpp"
 #include "core/fields.hpp"
 #include "telemetry/interval_pacer.hpp"
+#include "telemetry/interval_power.hpp"
 #include "telemetry/nvml_api.hpp"
 #include "telemetry/source_events.hpp"
 
@@ -169,9 +170,7 @@ struct Card {
   double next_layout_check_s = 0.0;
   bool lost = false;
   bool layout_stale = false;
-  // The energy counter at the last frame, for interval power.
-  std::optional<double> previous_energy_mj;
-  double previous_energy_s = 0.0;
+  IntervalPower interval_power;  // the energy counter's mean over each frame
   // Per-process reading, reused from frame to frame.
   unsigned long long last_utilization_us = 0;  // newest process sample already read
   std::vector<nvml::ProcessInfo> process_buffer;
@@ -336,7 +335,7 @@ struct NvmlSource::State {
   void mark_lost(Card& card, const std::string& reason) {
     if (card.lost) return;
     card.lost = true;
-    card.previous_energy_mj.reset();  // the frames around the gap are not one interval
+    card.interval_power.reset();  // the frames around the gap are not one interval
     event("nvml: " + card.uuid + ": " + reason + "; looking for it again");
     if (!rediscovery_due) {
       rediscovery_due = true;
@@ -603,20 +602,6 @@ struct NvmlSource::State {
     }
   }
 
-  // The card's mean power since the previous frame, from its energy counter; none on the first
-  // frame, after a gap in the counter, or when it went backwards (a driver reload resets it).
-  static std::optional<double> interval_power(Card& card, double now_s,
-                                              std::optional<double> energy_mj) {
-    std::optional<double> mean_w;
-    if (energy_mj && card.previous_energy_mj && now_s > card.previous_energy_s &&
-        *energy_mj >= *card.previous_energy_mj) {
-      mean_w = (*energy_mj - *card.previous_energy_mj) / 1000.0 / (now_s - card.previous_energy_s);
-    }
-    card.previous_energy_mj = energy_mj;
-    card.previous_energy_s = now_s;
-    return mean_w;
-  }
-
   std::optional<double> read_power(Card& card) {
     if (options.power != PowerReading::average) {
       nvml::FieldValue field{};
@@ -754,7 +739,7 @@ struct NvmlSource::State {
             : std::nullopt;
     frame.power_w.reset();
     if (options.power == PowerReading::interval) {
-      frame.power_w = interval_power(card, now, frame.energy_mj);
+      frame.power_w = card.interval_power.next(now, frame.energy_mj);
     }
     if (!frame.power_w) frame.power_w = read_power(card);
     const auto read_unsigned = [&](Cap cap, auto&& call, double scale) -> std::optional<double> {
