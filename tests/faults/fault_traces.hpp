@@ -18,6 +18,7 @@
 #include "ledger/energy_ledger.hpp"
 #include "telemetry/prefetching_source.hpp"
 #include "telemetry/trace_reader.hpp"
+#include "vector_source.hpp"
 
 // Builders for broken traces and a harness that runs them through the whole pipeline
 // (source -> PrefetchingSource -> Attributor -> EnergyLedger), checking every frame's split.
@@ -122,20 +123,7 @@ inline Frame make_frame(double t, const std::string& uuid, std::optional<double>
   return f;
 }
 
-// Hands out prepared frames, as a live source or a converter might.
-class VectorSource : public FrameSource {
- public:
-  explicit VectorSource(std::vector<Frame> frames) : frames_(std::move(frames)) {}
-  bool next(Frame& out) override {
-    if (position_ == frames_.size()) return false;
-    out = frames_[position_++];
-    return true;
-  }
-
- private:
-  std::vector<Frame> frames_;
-  std::size_t position_ = 0;
-};
+using test::VectorSource;
 
 // What a run through the pipeline left behind.
 struct PipelineRun {

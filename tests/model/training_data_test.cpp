@@ -9,23 +9,12 @@
 
 #include "core/catalog.hpp"
 #include "core/error.hpp"
+#include "vector_source.hpp"
 
 namespace migpower {
 namespace {
 
-class VectorSource : public FrameSource {
- public:
-  explicit VectorSource(std::vector<Frame> frames) : frames_(std::move(frames)) {}
-  bool next(Frame& out) override {
-    if (next_ == frames_.size()) return false;
-    out = frames_[next_++];
-    return true;
-  }
-
- private:
-  std::vector<Frame> frames_;
-  std::size_t next_ = 0;
-};
+using test::VectorSource;
 
 constexpr const char* kA100 = "NVIDIA A100-SXM4-40GB";
 

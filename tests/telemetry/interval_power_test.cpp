@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "vector_source.hpp"
+
 namespace migpower {
 namespace {
 
@@ -27,21 +29,6 @@ TEST(IntervalPower, GivesNoneWhereTheCounterCannotSay) {
   EXPECT_FALSE(power.next(6.0, 9100.0));
 }
 
-// A source that hands out the frames it was given.
-class ListSource : public FrameSource {
- public:
-  explicit ListSource(std::vector<Frame> frames) : frames_(std::move(frames)) {}
-  bool next(Frame& out) override {
-    if (next_ == frames_.size()) return false;
-    out = frames_[next_++];
-    return true;
-  }
-
- private:
-  std::vector<Frame> frames_;
-  std::size_t next_ = 0;
-};
-
 Frame card(const char* uuid, double t, double power_w, std::optional<double> energy_mj) {
   Frame frame;
   frame.gpu_uuid = uuid;
@@ -52,9 +39,9 @@ Frame card(const char* uuid, double t, double power_w, std::optional<double> ene
 }
 
 TEST(IntervalPowerSource, ReplacesEachGpusPowerWithItsOwnCountersMean) {
-  ListSource inner({card("GPU-a", 0, 120, 0), card("GPU-b", 0, 90, 1e6),
-                    card("GPU-a", 1, 125, 471'000), card("GPU-b", 1, 95, 1e6 + 60'000),
-                    card("GPU-a", 2, 130, std::nullopt)});
+  test::VectorSource inner({card("GPU-a", 0, 120, 0), card("GPU-b", 0, 90, 1e6),
+                            card("GPU-a", 1, 125, 471'000), card("GPU-b", 1, 95, 1e6 + 60'000),
+                            card("GPU-a", 2, 130, std::nullopt)});
   IntervalPowerSource source(inner);
   std::vector<double> power;
   Frame frame;
