@@ -1,7 +1,10 @@
 #include "model/gbt_booster_check.hpp"
 
 #include <charconv>
+#include <cmath>
+#include <limits>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -41,6 +44,12 @@ const json& array_of(const json& object, const char* key, std::size_t size,
   return value;
 }
 
+// XGBoost keeps these as 32-bit floats and writes a value beyond their range back as "Infinity",
+// which is not JSON: the file would load but could not be saved again.
+bool fits_a_float(const json& value) {
+  return value.is_number() && std::fabs(value.get<double>()) <= std::numeric_limits<float>::max();
+}
+
 void check_tree(const json& tree, std::size_t feature_count, const std::string& where) {
   const json& param = member(tree, "tree_param", where);
   const long long nodes = count_field(param, "num_nodes", where + ".tree_param");
@@ -51,9 +60,15 @@ void check_tree(const json& tree, std::size_t feature_count, const std::string& 
   const json& parents = array_of(tree, "parents", n, where);
   const json& split_indices = array_of(tree, "split_indices", n, where);
   const json& split_type = array_of(tree, "split_type", n, where);
-  for (const char* key :
-       {"split_conditions", "base_weights", "default_left", "loss_changes", "sum_hessian"}) {
-    array_of(tree, key, n, where);
+  array_of(tree, "default_left", n, where);
+  for (const char* key : {"split_conditions", "base_weights", "loss_changes", "sum_hessian"}) {
+    const json& values = array_of(tree, key, n, where);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!fits_a_float(values[i])) {
+        throw InputError(where + "." + key + "[" + std::to_string(i) +
+                         "]: expected a number within a 32-bit float's range");
+      }
+    }
   }
   const auto child_ok = [&](const json& child) {
     return child.is_number_integer() && child.get<long long>() >= -1 &&
@@ -78,6 +93,22 @@ void check_tree(const json& tree, std::size_t feature_count, const std::string& 
       throw InputError(node + ": split feature out of range");
     }
   }
+  // XGBoost walks from the root until it meets a leaf: a cycle would never end, so every node
+  // must be reached at most once (pruned nodes may stay unreached).
+  std::vector<bool> reached(n, false);
+  std::vector<std::size_t> pending{0};
+  while (!pending.empty()) {
+    const std::size_t i = pending.back();
+    pending.pop_back();
+    if (reached[i]) {
+      throw InputError(where + " node " + std::to_string(i) +
+                       ": reached twice from the root (the children form a cycle)");
+    }
+    reached[i] = true;
+    if (left[i].get<long long>() == -1) continue;
+    pending.push_back(left[i].get<std::size_t>());
+    pending.push_back(right[i].get<std::size_t>());
+  }
 }
 
 }  // namespace
@@ -86,11 +117,30 @@ void check_booster_json(const json& booster, std::size_t feature_count, const st
   const json& learner = member(booster, "learner", where);
   const std::string at_learner = where + ".learner";
   const json& model_param = member(learner, "learner_model_param", at_learner);
-  const long long features =
-      count_field(model_param, "num_feature", at_learner + ".learner_model_param");
+  const std::string at_param = at_learner + ".learner_model_param";
+  const long long features = count_field(model_param, "num_feature", at_param);
   if (features != static_cast<long long>(feature_count)) {
-    throw InputError(at_learner + ".learner_model_param.num_feature: " + std::to_string(features) +
-                     ", expected " + std::to_string(feature_count));
+    throw InputError(at_param + ".num_feature: " + std::to_string(features) + ", expected " +
+                     std::to_string(feature_count));
+  }
+  // One regression output: a file claiming classes or several targets is not ours.
+  if (count_field(model_param, "num_class", at_param) != 0) {
+    throw InputError(at_param + ".num_class: expected 0 (a regression model)");
+  }
+  if (count_field(model_param, "num_target", at_param) != 1) {
+    throw InputError(at_param + ".num_target: expected 1");
+  }
+  const json& base_score = member(model_param, "base_score", at_param);
+  const std::string* score_text = base_score.get_ptr<const std::string*>();
+  float score = 0.0F;
+  bool parsed = false;
+  if (score_text != nullptr) {
+    const char* end = score_text->data() + score_text->size();
+    const auto [stop, error] = std::from_chars(score_text->data(), end, score);
+    parsed = error == std::errc() && stop == end;
+  }
+  if (!parsed || !std::isfinite(score)) {
+    throw InputError(at_param + ".base_score: expected a finite number in a string");
   }
   const json& gradient_booster = member(learner, "gradient_booster", at_learner);
   const std::string at_booster = at_learner + ".gradient_booster";
@@ -112,7 +162,14 @@ void check_booster_json(const json& booster, std::size_t feature_count, const st
     if (!tree_info[t].is_number_integer() || tree_info[t].get<long long>() != 0) {
       throw InputError(at_model + ".tree_info: only one output group is supported");
     }
-    check_tree(trees[t], feature_count, at_model + ".trees[" + std::to_string(t) + "]");
+    const std::string at_tree = at_model + ".trees[" + std::to_string(t) + "]";
+    // XGBoost files each tree under its id, so a repeated id leaves an empty slot that it
+    // dereferences when predicting.
+    const json& id = member(trees[t], "id", at_tree);
+    if (!id.is_number_integer() || id.get<long long>() != static_cast<long long>(t)) {
+      throw InputError(at_tree + ".id: expected " + std::to_string(t));
+    }
+    check_tree(trees[t], feature_count, at_tree);
   }
 }
 

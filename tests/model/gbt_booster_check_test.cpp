@@ -78,6 +78,48 @@ TEST(GbtBoosterCheck, RefusesSplitsOnFeaturesTheModelDoesNotHave) {
   EXPECT_NE(error_of(booster).find("split feature out of range"), std::string::npos);
 }
 
+TEST(GbtBoosterCheck, RefusesARepeatedTreeIdThatCrashedXgboost) {
+  json booster = trained_booster();
+  ASSERT_GE(model_of(booster)["trees"].size(), 2U);
+  model_of(booster)["trees"][0]["id"] = 1;
+  EXPECT_NE(error_of(booster).find("trees[0].id: expected 0"), std::string::npos)
+      << error_of(booster);
+}
+
+TEST(GbtBoosterCheck, RefusesChildrenThatFormACycleThatHungXgboost) {
+  json booster = trained_booster();
+  json& tree = model_of(booster)["trees"][0];
+  ASSERT_NE(tree["left_children"][0], -1) << "the first tree should split at its root";
+  const std::size_t child = tree["left_children"][0].get<std::size_t>();
+  ASSERT_NE(tree["left_children"][child], -1) << "the root's left child should split too";
+  tree["left_children"][child] = child;  // the child is its own left child
+  EXPECT_NE(error_of(booster).find("reached twice"), std::string::npos) << error_of(booster);
+}
+
+TEST(GbtBoosterCheck, RefusesValuesXgboostCouldNotWriteBackAsJson) {
+  json booster = trained_booster();
+  model_of(booster)["trees"][0]["split_conditions"][0] = 1.9e76;  // beyond a float: "Infinity"
+  EXPECT_NE(error_of(booster).find("split_conditions[0]: expected a number within a 32-bit"),
+            std::string::npos)
+      << error_of(booster);
+
+  for (const char* score : {"1E76", "inf", "", "12 W"}) {
+    booster = trained_booster();
+    booster["learner"]["learner_model_param"]["base_score"] = score;
+    EXPECT_NE(error_of(booster).find("base_score: expected a finite number"), std::string::npos)
+        << score << ": " << error_of(booster);
+  }
+}
+
+TEST(GbtBoosterCheck, RefusesClassifiersAndSeveralTargets) {
+  json booster = trained_booster();
+  booster["learner"]["learner_model_param"]["num_class"] = "2";
+  EXPECT_NE(error_of(booster).find("num_class: expected 0"), std::string::npos);
+  booster = trained_booster();
+  booster["learner"]["learner_model_param"]["num_target"] = "3";
+  EXPECT_NE(error_of(booster).find("num_target: expected 1"), std::string::npos);
+}
+
 TEST(GbtBoosterCheck, TheModelLoaderRunsTheCheck) {
   json parameters;
   {
