@@ -13,6 +13,7 @@
 #include "cli/usage_error.hpp"
 #include "export/attribution_csv.hpp"
 #include "export/energy_report.hpp"
+#include "export/process_csv.hpp"
 #include "export/process_report.hpp"
 #include "ledger/energy_ledger.hpp"
 #include "ledger/process_ledger.hpp"
@@ -27,7 +28,8 @@ struct AttributeOptions {
   MethodOptions method;
   std::string format = "table";
   std::string out;
-  std::string processes;  // the side file of record --processes
+  std::string processes;    // the side file of record --processes
+  std::string process_csv;  // where the per-frame process rows go
 };
 
 std::string rows(std::size_t count) {
@@ -44,6 +46,9 @@ class ProcessAttribution {
     splitter_.split(frame, attribution, reader_.at(frame.timestamp_s, frame.gpu_uuid), split_);
     ledger_.add(frame, split_, ledger);
   }
+
+  // The split of the frame last added.
+  [[nodiscard]] const FrameProcessSplit& split() const { return split_; }
 
   // Reads the rest of the side file and warns, once each, about what matched no frame.
   ProcessFileSummary finish(const EnergyLedger& ledger) {
@@ -87,8 +92,16 @@ int attribute(const AttributeOptions& options) {
   if (options.format != "table" && options.format != "csv" && options.format != "json") {
     throw UsageError("--format must be table, csv or json, not '" + options.format + "'");
   }
-  if (!options.processes.empty() && options.format == "csv") {
-    throw UsageError("--processes works with --format table or json");
+  if (!options.process_csv.empty() && options.processes.empty()) {
+    throw UsageError("--process-csv needs --processes (the side file of 'record --processes')");
+  }
+  if (!options.processes.empty() && options.format == "csv" && options.process_csv.empty()) {
+    throw UsageError(
+        "--processes with --format csv needs --process-csv FILE for the per-process rows");
+  }
+  if (!options.process_csv.empty() &&
+      (options.process_csv == options.out || (options.process_csv == "-" && options.out.empty()))) {
+    throw UsageError("--process-csv needs a file of its own, apart from --out");
   }
   const MethodChoice method = to_method_choice(options.method);
   Attributor attributor = make_attributor(method);
@@ -105,6 +118,13 @@ int attribute(const AttributeOptions& options) {
     csv =
         std::make_unique<AttributionCsvWriter>(output.stream(), labels.method, labels.idle_policy);
   }
+  std::unique_ptr<Output> process_output;
+  std::unique_ptr<ProcessCsvWriter> process_csv;
+  if (!options.process_csv.empty()) {
+    process_output = std::make_unique<Output>(options.process_csv);
+    process_csv = std::make_unique<ProcessCsvWriter>(process_output->stream(), labels.method,
+                                                     labels.idle_policy);
+  }
   Progress progress("attribute");
   PrefetchingSource frames(source.frames());  // parse on one core, attribute on the other
   Frame frame;
@@ -113,10 +133,15 @@ int attribute(const AttributeOptions& options) {
     attributor.attribute(frame, attribution);
     ledger.add(frame, attribution);
     if (processes) processes->add(frame, attribution, ledger);
+    if (process_csv) process_csv->write(frame, processes->split());
     if (csv) csv->write(frame, attribution);
     progress.tick();
   }
   if (csv) csv->flush();
+  if (process_csv) {
+    process_csv->flush();
+    process_output->close();
+  }
   ProcessFileSummary process_file;
   if (processes) process_file = processes->finish(ledger);
   if (options.format == "table") {
@@ -151,13 +176,20 @@ void add_attribute_command(CLI::App& app, Action& action) {
   command
       ->add_option("--processes", options->processes,
                    "Also split each instance's energy among the processes running in it, from "
-                   "the side file of 'record --processes' (with --format table or json)")
+                   "the side file of 'record --processes': the table and json gain per-process "
+                   "energy")
+      ->type_name("FILE");
+  command
+      ->add_option("--process-csv", options->process_csv,
+                   "With --processes: also write one row per process per frame (and the part "
+                   "of each instance no process held) as CSV here")
       ->type_name("FILE");
   command->footer(
       "Examples:\n"
       "  migpower attribute trace.csv\n"
       "  migpower attribute trace.csv --method slices --format csv --out shares.csv\n"
       "  migpower attribute node1.csv --processes node1-processes.csv\n"
+      "  migpower attribute node1.csv --processes node1-processes.csv --process-csv per-pid.csv\n"
       "  migpower attribute --scenario mixed --idle-policy none");
   command->callback([options, &action] { action = [options] { return attribute(*options); }; });
 }

@@ -3,7 +3,7 @@
 #include <charconv>
 
 #include "core/number_format.hpp"
-#include "telemetry/csv_cell.hpp"
+#include "core/csv_cell.hpp"
 
 namespace migpower {
 namespace {

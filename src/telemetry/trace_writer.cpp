@@ -5,7 +5,7 @@
 
 #include "core/fields.hpp"
 #include "core/number_format.hpp"
-#include "telemetry/csv_cell.hpp"
+#include "core/csv_cell.hpp"
 
 namespace migpower {
 namespace {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "cli/run_command.hpp"
@@ -160,12 +161,49 @@ TEST_F(AttributeProcessesTest, TableListsProcessesAfterTheInstances) {
       << by_name[" (no process) "];
 }
 
-TEST_F(AttributeProcessesTest, CsvFormatIsAUsageError) {
-  const auto result = run_migpower("attribute " + path("t.csv") + " --processes " + path("p.csv") +
-                                   " --format csv");
-  EXPECT_EQ(result.exit_code, 2);
-  EXPECT_NE(result.err.find("--processes works with --format table or json"), std::string::npos)
-      << result.err;
+// The same hand-worked frames, one row per process per frame: at 100, 61.25 W for a
+// (27.5 + 45 x 3/4) and 38.75 W for b; at 104 nobody runs, so the whole 120 W is "no process".
+TEST_F(AttributeProcessesTest, ProcessCsvHasEachProcessInEachFrame) {
+  const auto result =
+      run_migpower("attribute " + path("t.csv") + " --method equal --idle-policy slices" +
+                   " --processes " + path("p.csv") + " --process-csv " + path("rows.csv"));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("Processes ("), std::string::npos);  // the table is still printed
+  std::ifstream rows(path("rows.csv"));
+  std::ostringstream text;
+  text << rows.rdbuf();
+  const std::string tail = ",equal,slices\n";
+  EXPECT_EQ(text.str(),
+            "timestamp,gpu_uuid,gpu_i_id,pid,process_name,power_w,static_w,dynamic_w,method,"
+            "idle_policy\n"
+            "100.000,GPU-full,0,1,a,61.250,27.500,33.750" +
+                tail + "100.000,GPU-full,0,2,\"b, \"\"x\"\"\",38.750,27.500,11.250" + tail +
+                "101.000,GPU-full,0,1,a,136.250,27.500,108.750" + tail +
+                "101.000,GPU-full,0,2,\"b, \"\"x\"\"\",63.750,27.500,36.250" + tail +
+                "103.000,GPU-full,0,1,a,132.500,27.500,105.000" + tail +
+                "103.000,GPU-full,0,2,c,27.500,27.500,0.000" + tail +
+                "104.000,GPU-full,0,,(no process),120.000,," + tail);
+}
+
+TEST_F(AttributeProcessesTest, ProcessCsvUsageErrors) {
+  const std::string trace = "attribute " + path("t.csv");
+  const auto csv_alone = run_migpower(trace + " --processes " + path("p.csv") + " --format csv");
+  EXPECT_EQ(csv_alone.exit_code, 2);
+  EXPECT_NE(csv_alone.err.find("--processes with --format csv needs --process-csv FILE"),
+            std::string::npos)
+      << csv_alone.err;
+  const auto no_side_file = run_migpower(trace + " --process-csv " + path("rows.csv"));
+  EXPECT_EQ(no_side_file.exit_code, 2);
+  EXPECT_NE(no_side_file.err.find("--process-csv needs --processes"), std::string::npos)
+      << no_side_file.err;
+  const auto same_file = run_migpower(trace + " --processes " + path("p.csv") + " --out " +
+                                      path("x.csv") + " --process-csv " + path("x.csv"));
+  EXPECT_EQ(same_file.exit_code, 2);
+  EXPECT_NE(same_file.err.find("a file of its own"), std::string::npos) << same_file.err;
+  const auto both_stdout =
+      run_migpower(trace + " --processes " + path("p.csv") + " --process-csv -");
+  EXPECT_EQ(both_stdout.exit_code, 2);
+  EXPECT_NE(both_stdout.err.find("a file of its own"), std::string::npos) << both_stdout.err;
 }
 
 TEST_F(AttributeProcessesTest, BadSideFileNamesFileLineAndColumn) {
@@ -188,6 +226,7 @@ TEST_F(AttributeProcessesTest, HelpNamesTheOption) {
   const auto result = run_migpower("attribute --help");
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_NE(result.out.find("--processes FILE"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("--process-csv FILE"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("migpower attribute node1.csv --processes node1-processes.csv"),
             std::string::npos)
       << result.out;
@@ -278,6 +317,43 @@ TEST_F(AttributeProcessesTest, ConservesEnergyOnASimulatedTrace) {
     const auto& file = doc.at("process_file");
     EXPECT_EQ(file.at("rows_unmatched"), 0);
     EXPECT_EQ(file.at("rows_matched"), file.at("rows"));
+  }
+
+  // Frame by frame, the rows of --process-csv for one instance sum to its row of --format csv
+  // (each row is rounded to the milliwatt).
+  const auto rows = run_migpower("attribute " + path("sim.csv") + " --processes " +
+                                 path("sim-p.csv") + " --format csv --out " + path("shares.csv") +
+                                 " --process-csv " + path("rows.csv"));
+  ASSERT_EQ(rows.exit_code, 0) << rows.err;
+  // (timestamp, gpu_i_id) -> {instance power_w, sum of its process rows, rows}
+  std::map<std::string, std::tuple<double, double, int>> by_instance;
+  const auto for_each_row = [&](const std::string& name, auto&& use) {
+    std::ifstream in(path(name));
+    std::string header;
+    std::getline(in, header);
+    for (std::string text; std::getline(in, text);) {
+      std::vector<std::string> cells;
+      std::istringstream row(text);
+      for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
+      use(cells[0] + "/" + cells[2], cells);
+    }
+  };
+  for_each_row("shares.csv", [&](const std::string& key, const std::vector<std::string>& cells) {
+    std::get<0>(by_instance[key]) = std::stod(cells[5]);  // power_w
+  });
+  std::size_t process_rows = 0;
+  for_each_row("rows.csv", [&](const std::string& key, const std::vector<std::string>& cells) {
+    ASSERT_TRUE(by_instance.count(key)) << key << " is in no frame of the attribution";
+    std::get<1>(by_instance[key]) += std::stod(cells[5]);
+    ++std::get<2>(by_instance[key]);
+    ++process_rows;
+  });
+  EXPECT_GT(process_rows, by_instance.size());
+  for (const auto& [key, sums] : by_instance) {
+    const auto& [instance_w, processes_w, count] = sums;
+    if (instance_w == 0.0) continue;  // an instance with a zero share has no rows
+    EXPECT_GE(count, 1) << key;
+    EXPECT_NEAR(processes_w, instance_w, 0.0005 * (count + 1)) << key;
   }
 }
 

@@ -5,7 +5,10 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "core/csv_cell.hpp"
 
 namespace migpower {
 namespace {
@@ -102,6 +105,22 @@ TEST(CsvSplit, FindsCommaOffsetsOfPaddedRecords) {
     found.resize(count);
     EXPECT_EQ(found, want) << length;
   }
+}
+
+// Whatever is written reads back as the same cells.
+TEST(CsvSplit, ReadsBackWhatAppendCsvCellWrites) {
+  const std::array<std::string_view, 6> values = {"plain", "a,b", "q\"uo\"te", "", "x\ny", "\"\""};
+  std::string record;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) record.push_back(',');
+    append_csv_cell(record, values[i]);
+  }
+  std::array<std::string_view, 8> cells{};
+  std::string scratch;
+  const CsvSplit split = split_csv_record(record, cells, scratch);
+  ASSERT_TRUE(split.error.empty()) << split.error;
+  ASSERT_EQ(split.cells, values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) EXPECT_EQ(cells[i], values[i]) << i;
 }
 
 }  // namespace

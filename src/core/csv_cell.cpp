@@ -1,4 +1,4 @@
-#include "telemetry/csv_cell.hpp"
+#include "core/csv_cell.hpp"
 
 #include <algorithm>
 
