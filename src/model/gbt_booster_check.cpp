@@ -102,7 +102,7 @@ void check_tree(const json& tree, std::size_t feature_count, const std::string& 
     pending.pop_back();
     if (reached[i]) {
       throw InputError(where + " node " + std::to_string(i) +
-                       ": reached twice from the root (the children form a cycle)");
+                       ": reached twice from the root (a cycle, or a node with two parents)");
     }
     reached[i] = true;
     if (left[i].get<long long>() == -1) continue;

@@ -94,6 +94,11 @@ TEST(GbtBoosterCheck, RefusesChildrenThatFormACycleThatHungXgboost) {
   ASSERT_NE(tree["left_children"][child], -1) << "the root's left child should split too";
   tree["left_children"][child] = child;  // the child is its own left child
   EXPECT_NE(error_of(booster).find("reached twice"), std::string::npos) << error_of(booster);
+
+  booster = trained_booster();
+  json& shared = model_of(booster)["trees"][0];
+  shared["right_children"][0] = shared["left_children"][0];  // one node, two parents' children
+  EXPECT_NE(error_of(booster).find("reached twice"), std::string::npos) << error_of(booster);
 }
 
 TEST(GbtBoosterCheck, RefusesValuesXgboostCouldNotWriteBackAsJson) {
