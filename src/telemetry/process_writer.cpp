@@ -2,8 +2,8 @@
 
 #include <charconv>
 
-#include "core/number_format.hpp"
 #include "core/csv_cell.hpp"
+#include "core/number_format.hpp"
 
 namespace migpower {
 namespace {

@@ -3,9 +3,9 @@
 #include <charconv>
 #include <system_error>
 
+#include "core/csv_cell.hpp"
 #include "core/fields.hpp"
 #include "core/number_format.hpp"
-#include "core/csv_cell.hpp"
 
 namespace migpower {
 namespace {
