@@ -1,10 +1,8 @@
-#include <algorithm>
 #include <iostream>
 #include <memory>
 
 #include "attribution/attributor.hpp"
 #include "attribution/method_factory.hpp"
-#include "attribution/process_split.hpp"
 #include "cli/commands.hpp"
 #include "cli/method_options.hpp"
 #include "cli/output.hpp"
@@ -16,9 +14,8 @@
 #include "export/process_csv.hpp"
 #include "export/process_report.hpp"
 #include "ledger/energy_ledger.hpp"
-#include "ledger/process_ledger.hpp"
-#include "telemetry/prefetching_source.hpp"
-#include "telemetry/process_reader.hpp"
+#include "ledger/process_attribution.hpp"
+#include "sources/prefetching_source.hpp"
 
 namespace migpower::cli {
 namespace {
@@ -30,62 +27,6 @@ struct AttributeOptions {
   std::string out;
   std::string processes;    // the side file of record --processes
   std::string process_csv;  // where the per-frame process rows go
-};
-
-std::string rows(std::size_t count) {
-  return std::to_string(count) + (count == 1 ? " row" : " rows");
-}
-
-// Each instance's share split among its processes, frame by frame, from the side file.
-class ProcessAttribution {
- public:
-  explicit ProcessAttribution(const std::string& path) : reader_(path) {}
-
-  // After ledger.add(frame, attribution).
-  void add(const Frame& frame, const FrameAttribution& attribution, const EnergyLedger& ledger) {
-    splitter_.split(frame, attribution, reader_.at(frame.timestamp_s, frame.gpu_uuid), split_);
-    ledger_.add(frame, split_, ledger);
-  }
-
-  // The split of the frame last added.
-  [[nodiscard]] const FrameProcessSplit& split() const { return split_; }
-
-  // Reads the rest of the side file and warns, once each, about what matched no frame.
-  ProcessFileSummary finish(const EnergyLedger& ledger) {
-    reader_.finish();
-    std::size_t unmatched_known = 0;
-    for (const ProcessReader::GpuRows& gpu : reader_.gpus()) {
-      const auto& cards = ledger.cards();
-      const bool known = std::any_of(cards.begin(), cards.end(), [&](const CardEnergy& card) {
-        return card.gpu_uuid == gpu.gpu_uuid;
-      });
-      if (known) {
-        unmatched_known += gpu.rows - gpu.matched;
-      } else {
-        std::cerr << "migpower: warning: " << reader_.path() << " names GPU " << gpu.gpu_uuid
-                  << ", which the trace never has; ignoring its " << rows(gpu.rows) << "\n";
-      }
-    }
-    if (unmatched_known > 0) {
-      std::cerr << "migpower: warning: " << rows(unmatched_known) << " of " << reader_.path()
-                << " matched no frame of the trace (no frame of their GPU at their timestamp)\n";
-    }
-    if (ledger_.ignored() > 0) {
-      std::cerr << "migpower: warning: " << rows(ledger_.ignored()) << " of " << reader_.path()
-                << " fit no instance of their frame (no gpu_i_id on a card with several "
-                   "instances, or an instance the frame does not have)\n";
-    }
-    return {reader_.path(), reader_.rows_read(), reader_.rows_matched(), reader_.rows_unmatched(),
-            ledger_.ignored()};
-  }
-
-  [[nodiscard]] const ProcessLedger& ledger() const { return ledger_; }
-
- private:
-  ProcessReader reader_;
-  ProcessSplitter splitter_;
-  FrameProcessSplit split_;
-  ProcessLedger ledger_;
 };
 
 int attribute(const AttributeOptions& options) {
@@ -143,7 +84,11 @@ int attribute(const AttributeOptions& options) {
     process_output->close();
   }
   ProcessFileSummary process_file;
-  if (processes) process_file = processes->finish(ledger);
+  if (processes) {
+    process_file = processes->finish(ledger);
+    for (const std::string& warning : processes->warnings())
+      std::cerr << "migpower: warning: " << warning << "\n";
+  }
   if (options.format == "table") {
     print_energy_table(output.stream(), ledger, labels);
     if (processes) print_process_table(output.stream(), ledger, processes->ledger(), process_file);

@@ -5,7 +5,7 @@
 #include "eval/evaluation.hpp"
 #include "export/energy_report.hpp"
 #include "ledger/energy_ledger.hpp"
-#include "telemetry/simulator.hpp"
+#include "sim/simulator.hpp"
 
 namespace migpower::cli {
 namespace {

@@ -11,10 +11,10 @@
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "cli/usage_error.hpp"
-#include "telemetry/nvidia_smi_csv.hpp"
-#include "telemetry/prometheus_history_source.hpp"
-#include "telemetry/time_text.hpp"
-#include "telemetry/trace_writer.hpp"
+#include "sources/nvidia_smi/nvidia_smi_csv.hpp"
+#include "sources/prometheus/prometheus_history_source.hpp"
+#include "trace/time_text.hpp"
+#include "trace/trace_writer.hpp"
 
 namespace migpower::cli {
 namespace {

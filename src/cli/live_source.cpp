@@ -3,9 +3,9 @@
 #include <algorithm>
 
 #include "cli/usage_error.hpp"
-#include "telemetry/dcgm_exporter_source.hpp"
-#include "telemetry/dcgm_source.hpp"
-#include "telemetry/time_text.hpp"
+#include "sources/dcgm/dcgm_source.hpp"
+#include "sources/prometheus/dcgm_exporter_source.hpp"
+#include "trace/time_text.hpp"
 
 namespace migpower::cli {
 namespace {

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "core/frame.hpp"
-#include "telemetry/nvml_source.hpp"
+#include "sources/nvml/nvml_source.hpp"
 
 namespace migpower::cli {
 

@@ -9,10 +9,10 @@
 #include "cli/live_source.hpp"
 #include "cli/output.hpp"
 #include "cli/usage_error.hpp"
-#include "telemetry/live_clock.hpp"
-#include "telemetry/nvml_source.hpp"
-#include "telemetry/process_writer.hpp"
-#include "telemetry/trace_writer.hpp"
+#include "sources/live_clock.hpp"
+#include "sources/nvml/nvml_source.hpp"
+#include "trace/process_writer.hpp"
+#include "trace/trace_writer.hpp"
 
 namespace migpower::cli {
 namespace {

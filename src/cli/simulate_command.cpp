@@ -4,8 +4,8 @@
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
-#include "telemetry/simulator.hpp"
-#include "telemetry/trace_writer.hpp"
+#include "sim/simulator.hpp"
+#include "trace/trace_writer.hpp"
 
 namespace migpower::cli {
 namespace {

@@ -3,8 +3,8 @@
 #include <iostream>
 
 #include "cli/usage_error.hpp"
-#include "telemetry/interval_power.hpp"
-#include "telemetry/simulator.hpp"
+#include "sim/simulator.hpp"
+#include "sources/interval_power.hpp"
 
 namespace migpower::cli {
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/frame.hpp"
-#include "telemetry/trace_reader.hpp"
+#include "trace/trace_reader.hpp"
 
 namespace migpower::cli {
 

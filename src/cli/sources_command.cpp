@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "cli/commands.hpp"
-#include "telemetry/dcgm_exporter_source.hpp"
-#include "telemetry/dcgm_source.hpp"
-#include "telemetry/nvml_source.hpp"
-#include "telemetry/source_report.hpp"
+#include "sources/dcgm/dcgm_source.hpp"
+#include "sources/nvml/nvml_source.hpp"
+#include "sources/prometheus/dcgm_exporter_source.hpp"
+#include "sources/source_report.hpp"
 
 namespace migpower::cli {
 namespace {

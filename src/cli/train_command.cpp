@@ -17,8 +17,8 @@
 #include "model/model_kinds.hpp"
 #include "model/train.hpp"
 #include "model/training_data.hpp"
-#include "telemetry/interval_power.hpp"
-#include "telemetry/trace_reader.hpp"
+#include "sources/interval_power.hpp"
+#include "trace/trace_reader.hpp"
 
 namespace migpower::cli {
 namespace {

@@ -9,7 +9,7 @@ namespace migpower {
 // it runs in and, where the driver offers it, its share of the GPU. Not part of the trace
 // contract (the trace has no per-process rows): it goes to a side file
 // (docs/live-telemetry.md, "Per-process utilization"). In core, beside Frame, because the
-// telemetry layer reads and writes it and the attribution layer splits power by it.
+// trace layer reads and writes it and the attribution layer splits power by it.
 struct ProcessSample {
   double timestamp_s = 0.0;
   std::string timestamp_text;   // the frame's, so the side file joins the trace on it

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <ostream>
 
-#include "telemetry/simulator.hpp"
+#include "sim/simulator.hpp"
 
 namespace migpower {
 

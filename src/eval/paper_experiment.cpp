@@ -20,8 +20,8 @@
 #include "model/model_kinds.hpp"
 #include "model/train.hpp"
 #include "model/training_data.hpp"
-#include "telemetry/simulator.hpp"
-#include "telemetry/trace_reader.hpp"
+#include "sim/simulator.hpp"
+#include "trace/trace_reader.hpp"
 
 namespace migpower {
 namespace {

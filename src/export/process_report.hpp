@@ -7,18 +7,10 @@
 
 #include "export/energy_report.hpp"
 #include "ledger/energy_ledger.hpp"
+#include "ledger/process_attribution.hpp"
 #include "ledger/process_ledger.hpp"
 
 namespace migpower {
-
-// What was read from the per-process side file, printed with the per-process figures.
-struct ProcessFileSummary {
-  std::string path;
-  std::size_t rows = 0;
-  std::size_t rows_matched = 0;       // rows of a frame of the trace
-  std::size_t rows_unmatched = 0;     // rows no frame asked for
-  std::size_t processes_ignored = 0;  // rows matched but not placed in an instance
-};
 
 // Per card, per instance: each process's energy (Wh), its share of the instance's energy, mean
 // power and the seconds it was seen; then the instance's energy no process held, where nonzero.

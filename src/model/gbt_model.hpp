@@ -62,7 +62,7 @@ class GbtModel final : public PowerModel {
 
   [[nodiscard]] const GbtHyperparameters& hyperparameters() const { return hyperparameters_; }
   // The (name, value) pairs the last fit gave XGBoosterSetParam, base_score included: what a
-  // caller needs to train the same model elsewhere (bench/xgboost_compare.py does).
+  // caller needs to train the same model elsewhere (bench/model/xgboost_compare.py does).
   [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& booster_parameters() const {
     return booster_parameters_;
   }

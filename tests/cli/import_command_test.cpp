@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "cli/run_command.hpp"
-#include "telemetry/fixture_http_server.hpp"
-#include "telemetry/trace_reader.hpp"
+#include "sources/prometheus/fixture_http_server.hpp"
+#include "trace/trace_reader.hpp"
 
 namespace migpower {
 namespace {
@@ -274,7 +274,7 @@ TEST(ImportNvidiaSmi, ConvertsALogToATrace) {
   const fs::path dir = make_temp_dir();
   const fs::path trace = dir / "smi.csv";
   const std::string log =
-      std::string(MIGPOWER_SOURCE_DIR) + "/tests/telemetry/fixtures/nvidia-smi/units.csv";
+      std::string(MIGPOWER_SOURCE_DIR) + "/tests/sources/nvidia_smi/fixtures/nvidia-smi/units.csv";
   const auto result = test::run_migpower("import nvidia-smi " + log +
                                          " --utc-offset +01:00 --out " + trace.string());
   ASSERT_EQ(result.exit_code, 0) << result.err;
@@ -286,8 +286,9 @@ TEST(ImportNvidiaSmi, ConvertsALogToATrace) {
   EXPECT_EQ(frames[0].timestamp_text, "1793523600.123");  // 10:00:00.123 at UTC+01:00
   EXPECT_FALSE(frames[3].power_w.has_value());
 
-  const auto bad = test::run_migpower("import nvidia-smi " + std::string(MIGPOWER_SOURCE_DIR) +
-                                      "/tests/telemetry/fixtures/nvidia-smi/bad-number.csv");
+  const auto bad =
+      test::run_migpower("import nvidia-smi " + std::string(MIGPOWER_SOURCE_DIR) +
+                         "/tests/sources/nvidia_smi/fixtures/nvidia-smi/bad-number.csv");
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("bad-number.csv:2: column power.draw: 'sixty W' is not a number"),
             std::string::npos)

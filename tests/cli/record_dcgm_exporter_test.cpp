@@ -10,15 +10,16 @@
 #include <vector>
 
 #include "cli/run_command.hpp"
-#include "telemetry/fixture_http_server.hpp"
-#include "telemetry/trace_reader.hpp"
+#include "sources/prometheus/fixture_http_server.hpp"
+#include "trace/trace_reader.hpp"
 
 namespace migpower {
 namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kFixtures = fs::path(MIGPOWER_SOURCE_DIR) / "tests/telemetry/fixtures/dcgm-exporter";
+const fs::path kFixtures =
+    fs::path(MIGPOWER_SOURCE_DIR) / "tests/sources/prometheus/fixtures/dcgm-exporter";
 
 class RecordDcgmExporter : public ::testing::Test {
  protected:

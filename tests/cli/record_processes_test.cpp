@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "cli/run_command.hpp"
-#include "telemetry/csv_split.hpp"
-#include "telemetry/process_writer.hpp"
+#include "trace/csv_split.hpp"
+#include "trace/process_writer.hpp"
 
 namespace migpower {
 namespace {

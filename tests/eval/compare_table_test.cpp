@@ -12,7 +12,7 @@
 #include "model/model_file.hpp"
 #include "model/model_kinds.hpp"
 #include "model/training_data.hpp"
-#include "telemetry/simulator.hpp"
+#include "sim/simulator.hpp"
 
 namespace migpower {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "attribution/method_factory.hpp"
 #include "eval/evaluation.hpp"
-#include "telemetry/simulator.hpp"
+#include "sim/simulator.hpp"
 
 namespace migpower {
 namespace {

@@ -19,7 +19,7 @@
 // repeats). Steps advance when a test calls fakeDcgmAdvance(), DCGM's update cycle having run.
 // "dcgmWatchFields.profiling" fails only watches whose fields include a DCGM_FI_PROF_* field.
 //
-// The DCGM types below are declared here again, independently of src/telemetry/dcgm_api.hpp,
+// The DCGM types below are declared here again, independently of src/sources/dcgm/dcgm_api.hpp,
 // from the public header's layout, so a mistake there shows up as a version mismatch here.
 
 #include <algorithm>

@@ -16,8 +16,8 @@
 #include "core/error.hpp"
 #include "core/frame.hpp"
 #include "ledger/energy_ledger.hpp"
-#include "telemetry/prefetching_source.hpp"
-#include "telemetry/trace_reader.hpp"
+#include "sources/prefetching_source.hpp"
+#include "trace/trace_reader.hpp"
 #include "vector_source.hpp"
 
 // Builders for broken traces and a harness that runs them through the whole pipeline

@@ -3,7 +3,7 @@
 // A synthetic A100-SXM4-40GB whose instances' power is an exactly known linear function of the
 // model features (model/features.hpp), for testing the online model without model misfit:
 // convergence, tracking a changed power function, idle stretches, collinear instances. Not the
-// simulator (src/telemetry): its coefficients are made up here and nothing is tuned to them.
+// simulator (src/sim): its coefficients are made up here and nothing is tuned to them.
 
 #include <algorithm>
 #include <array>
