@@ -36,6 +36,11 @@ class Attributor {
 
   [[nodiscard]] const AttributionOptions& options() const { return options_; }
   // The dynamic split in use ("equal", "slices", "utilization" or a model's name).
+  // The frame model in use (the online model), or nullptr for estimator pairs: for saving and
+  // restoring what it learnt (serve --state).
+  [[nodiscard]] FrameModel* frame_model() { return frame_model_.get(); }
+  [[nodiscard]] const FrameModel* frame_model() const { return frame_model_.get(); }
+
   [[nodiscard]] std::string_view method_name() const {
     return frame_model_ ? frame_model_->name() : dynamic_->name();
   }

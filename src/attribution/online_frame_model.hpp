@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstddef>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +27,13 @@ class OnlineFrameModel final : public FrameModel {
 
   // The card's model, or nullptr before its first frame (for tests and diagnostics).
   [[nodiscard]] const OnlineDisaggregator* card_model(std::string_view gpu_uuid) const;
+
+  // A card's learnt state (nullopt before its first frame) and taking one back, for the agent's
+  // warm restart (attribution/online_frame_model_state.cpp). restore_card throws InputError
+  // naming the field under `where` that does not fit, and then changes nothing.
+  [[nodiscard]] std::optional<nlohmann::json> save_card(std::string_view gpu_uuid) const;
+  void restore_card(const std::string& gpu_uuid, const nlohmann::json& state,
+                    const std::string& where);
 
  private:
   struct Card {

@@ -36,6 +36,7 @@ int run(int argc, char** argv) {
   add_import_command(app, action);
   add_sources_command(app, action);
   add_record_command(app, action);
+  add_serve_command(app, action);
 
   try {
     app.parse(argc, argv);

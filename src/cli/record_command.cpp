@@ -1,5 +1,4 @@
 #include <atomic>
-#include <csignal>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -8,8 +7,8 @@
 #include "cli/commands.hpp"
 #include "cli/live_source.hpp"
 #include "cli/output.hpp"
+#include "cli/stop_on_signals.hpp"
 #include "cli/usage_error.hpp"
-#include "sources/live_clock.hpp"
 #include "sources/nvml/nvml_source.hpp"
 #include "trace/process_writer.hpp"
 #include "trace/trace_writer.hpp"
@@ -24,39 +23,6 @@ struct RecordOptions {
   std::string power = "interval";
   std::string out;
   std::string processes;  // the per-process side file; nvml only
-};
-
-// Set by SIGINT/SIGTERM, which also wake the source's wait: it ends at once, so the trace is
-// closed cleanly. A lock-free atomic may be written from a signal handler.
-std::atomic<bool> g_stop_requested{false};
-static_assert(std::atomic<bool>::is_always_lock_free);
-
-extern "C" void request_stop(int /*signal*/) {
-  g_stop_requested.store(true);
-  wake_live_sleepers();
-}
-
-// Installs the stop handlers for the life of a recording and puts the old ones back after.
-class StopOnSignals {
- public:
-  StopOnSignals() {
-    g_stop_requested.store(false);
-    struct sigaction action {};
-    action.sa_handler = request_stop;
-    sigemptyset(&action.sa_mask);
-    ::sigaction(SIGINT, &action, &old_int_);
-    ::sigaction(SIGTERM, &action, &old_term_);
-  }
-  ~StopOnSignals() {
-    ::sigaction(SIGINT, &old_int_, nullptr);
-    ::sigaction(SIGTERM, &old_term_, nullptr);
-  }
-  StopOnSignals(const StopOnSignals&) = delete;
-  StopOnSignals& operator=(const StopOnSignals&) = delete;
-
- private:
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
 };
 
 int record(const RecordOptions& options) {
@@ -74,7 +40,7 @@ int record(const RecordOptions& options) {
   } else {
     throw UsageError("--power must be interval, instant or average, not '" + options.power + "'");
   }
-  live.stop = &g_stop_requested;
+  live.stop = &stop_requested();
   // Usage errors before touching any device.
   const LiveSourceSpec spec = parse_live_source_spec(options.source);
   if (!options.processes.empty()) {
@@ -119,7 +85,7 @@ int record(const RecordOptions& options) {
   }
   std::cerr << "migpower: recorded " << frames << " frames of " << gpus.size() << " GPU"
             << (gpus.size() == 1 ? "" : "s") << " from " << options.source
-            << (g_stop_requested.load() ? " (stopped by signal)" : "");
+            << (stop_requested().load() ? " (stopped by signal)" : "");
   if (process_writer) {
     std::cerr << "; " << process_writer->rows() << " process rows to " << options.processes;
   }

@@ -2,8 +2,10 @@
 
 #include <Eigen/Core>
 #include <cstddef>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "core/catalog.hpp"
@@ -113,6 +115,12 @@ class OnlineDisaggregator {
   // the model fits the card).
   [[nodiscard]] double forgetting_speedup() const;
   [[nodiscard]] std::size_t frames_learnt() const { return frames_learnt_; }
+
+  // What was learnt (everything but the current frame), for a warm restart; and taking it back.
+  // restore() throws InputError naming the field under `where` that does not fit, and then
+  // changes nothing. (model/online_disaggregator_state.cpp)
+  [[nodiscard]] nlohmann::json save() const;
+  void restore(const nlohmann::json& state, const std::string& where);
 
  private:
   void forget(double static_keep, double dynamic_keep);

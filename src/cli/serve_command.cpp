@@ -1,0 +1,222 @@
+// `migpower serve`: the node agent (docs/agent.md). Parses options (and --config), opens the
+// source, and wires the frame loop (serve/agent) to the HTTP side (serve/agent_http).
+
+#include <unistd.h>
+
+#include <array>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "attribution/method_factory.hpp"
+#include "cli/commands.hpp"
+#include "cli/config_file.hpp"
+#include "cli/live_source.hpp"
+#include "cli/method_options.hpp"
+#include "cli/stop_on_signals.hpp"
+#include "cli/usage_error.hpp"
+#include "serve/agent.hpp"
+#include "serve/agent_http.hpp"
+#include "serve/live_attribution.hpp"
+#include "sim/simulator.hpp"
+#include "sources/live_clock.hpp"
+#include "sources/paced_source.hpp"
+#include "trace/trace_reader.hpp"
+
+namespace migpower::cli {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+constexpr int kDefaultPort = 10121;
+
+struct ServeOptions {
+  std::string config;
+  std::string source = "nvml";
+  double speed = 1.0;
+  std::uint64_t seed = 1;
+  MethodOptions method;
+  std::string interval = "1s";
+  std::string listen = "127.0.0.1:" + std::to_string(kDefaultPort);
+  std::string state;
+  std::string state_interval = "1m";
+  std::string stale_after;  // default: the larger of 10 s and 5 intervals
+  std::string hostname;     // default: this host's name
+  std::string hostname_label = "hostname";
+};
+
+std::string this_hostname() {
+  std::array<char, 256> name{};
+  if (::gethostname(name.data(), name.size() - 1) != 0) return {};
+  return name.data();
+}
+
+// "HOST:PORT" (IPv6 as [::1]:PORT); port 0 lets the system choose.
+AgentHttpOptions listen_address(const std::string& text) {
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+    throw UsageError("--listen '" + text +
+                     "' is not HOST:PORT (e.g. 127.0.0.1:" + std::to_string(kDefaultPort) +
+                     ", or 0.0.0.0:" + std::to_string(kDefaultPort) + " for every interface)");
+  }
+  AgentHttpOptions http;
+  http.host = text.substr(0, colon);
+  if (http.host.size() > 2 && http.host.front() == '[' && http.host.back() == ']') {
+    http.host = http.host.substr(1, http.host.size() - 2);
+  }
+  const std::string port = text.substr(colon + 1);
+  try {
+    std::size_t used = 0;
+    http.port = std::stoi(port, &used);
+    if (used != port.size() || http.port < 0 || http.port > 65535) throw std::out_of_range(port);
+  } catch (const std::exception&) {
+    throw UsageError("--listen '" + text + "': port '" + port + "' is not a number 0-65535");
+  }
+  return http;
+}
+
+// The source as a function that opens it afresh (at start and after each failure).
+Agent::OpenSource source_opener(const ServeOptions& options, double interval_s,
+                                const std::atomic<bool>& stop) {
+  const std::string& spec = options.source;
+  const std::size_t equals = spec.find('=');
+  const std::string kind = spec.substr(0, equals);
+  const std::string argument = equals == std::string::npos ? "" : spec.substr(equals + 1);
+  if (kind == "replay" || kind == "simulate") {
+    if (argument.empty()) {
+      throw UsageError("--source " + kind + " needs its " +
+                       (kind == "replay" ? "trace: replay=TRACE.csv" : "scenario: simulate=mixed"));
+    }
+    if (!(options.speed > 0.0) || options.speed > 1e6) {
+      throw UsageError("--speed must be above 0 (1 = real time), not " +
+                       std::to_string(options.speed));
+    }
+    if (kind == "simulate") (void)Simulator(SimulationOptions{argument, 1, 1.0, 1.0});
+    const double speed = options.speed;
+    const std::uint64_t seed = options.seed;
+    return [kind, argument, speed, seed, interval_s, &stop]() -> std::unique_ptr<FrameSource> {
+      std::unique_ptr<FrameSource> inner;
+      if (kind == "replay") {
+        inner = std::make_unique<TraceReader>(argument, TraceReaderOptions{});
+      } else {
+        // A day of simulated time at the interval asked for: long enough for any demo.
+        inner = std::make_unique<Simulator>(SimulationOptions{argument, seed, 86400.0, interval_s});
+      }
+      return std::make_unique<PacedSource>(std::move(inner), system_live_clock(), speed, &stop);
+    };
+  }
+  (void)parse_live_source_spec(spec);  // usage errors now, before any device is touched
+  LiveSourceOptions live;
+  live.interval_s = interval_s;
+  live.stop = &stop;
+  return [spec, live] { return open_live_source(spec, live); };
+}
+
+int serve(CLI::App& command, ServeOptions& options) {
+  if (!options.config.empty()) apply_config_file(command, options.config);
+  const double interval_s = parse_duration_option("--interval", options.interval);
+  const double state_every_s = parse_duration_option("--state-interval", options.state_interval);
+  AgentHttpOptions http = listen_address(options.listen);
+  http.stale_after_s = options.stale_after.empty()
+                           ? std::max(10.0, 5.0 * interval_s / std::max(options.speed, 1e-9))
+                           : parse_duration_option("--stale-after", options.stale_after);
+  http.hostname_label = options.hostname_label;
+  if (http.hostname_label != "hostname" && http.hostname_label != "Hostname") {
+    throw UsageError(
+        "--hostname-label must be hostname (dcgm-exporter since 2026) or Hostname "
+        "(before), not '" +
+        http.hostname_label + "'");
+  }
+  const MethodChoice method = to_method_choice(options.method);
+  const AgentIdentity identity{options.hostname.empty() ? this_hostname() : options.hostname,
+                               method_label(method), std::string(to_string(method.idle_policy)),
+                               kVersion};
+
+  StopOnSignals signals;
+  const std::atomic<bool>& stop = stop_requested();
+  Agent::OpenSource open = source_opener(options, interval_s, stop);
+  LiveClock& clock = system_live_clock();
+  AgentOptions agent_options;
+  agent_options.state_path = options.state;
+  agent_options.state_every_s = state_every_s;
+  Agent agent(LiveAttribution(make_attributor(method), identity, clock.now_s()), identity,
+              std::move(open), agent_options, clock);
+  agent.load_state();
+
+  AgentHttp server(agent, http, clock);
+  const int port = server.bind();
+  std::cerr << "migpower: serving " << options.source << " (" << identity.method << ", idle policy "
+            << identity.idle_policy << ") on http://" << http.host << ":" << port << "/metrics"
+            << std::endl;
+  std::thread http_thread([&server] { server.serve(); });
+  agent.run(stop);
+  server.stop();
+  http_thread.join();
+  std::cerr << "migpower: stopped after " << agent.snapshot()->frames_attributed << " frames"
+            << (options.state.empty() ? "" : "; state saved to " + options.state) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, Action& action) {
+  auto options = std::make_shared<ServeOptions>();
+  CLI::App* command = app.add_subcommand(
+      "serve",
+      "Run the node agent: attribute live and publish per-MIG power and energy for Prometheus "
+      "(docs/agent.md)");
+  command
+      ->add_option("--config", options->config,
+                   "TOML file of these options (key = option name without --); the command "
+                   "line wins over it")
+      ->type_name("FILE");
+  command
+      ->add_option("--source", options->source,
+                   "nvml, dcgm[=HOST[:PORT]], dcgm-exporter=URL[,URL...], replay=TRACE (a recorded "
+                   "trace, paced by its timestamps) or simulate=SCENARIO")
+      ->capture_default_str();
+  command
+      ->add_option("--speed", options->speed,
+                   "replay and simulate: how many times faster than real time")
+      ->capture_default_str();
+  command->add_option("--seed", options->seed, "simulate: the simulator's seed")
+      ->capture_default_str();
+  add_method_options(*command, options->method);
+  command
+      ->add_option("--interval", options->interval,
+                   "Time between frames of a live source (and of simulate): 100ms, 1s, 1m")
+      ->capture_default_str();
+  command
+      ->add_option("--listen", options->listen,
+                   "HOST:PORT of the HTTP endpoints (/metrics, /healthz, /readyz, "
+                   "/api/v1/instances); 0.0.0.0:PORT for every interface, port 0 for any")
+      ->capture_default_str();
+  command
+      ->add_option("--state", options->state,
+                   "Keep the online model's learnt state and the energy counters in this file "
+                   "(saved every --state-interval and on SIGTERM/SIGINT, loaded at start)")
+      ->type_name("FILE");
+  command->add_option("--state-interval", options->state_interval, "How often --state is saved")
+      ->capture_default_str();
+  command->add_option("--stale-after", options->stale_after,
+                      "A card without a frame for this long leaves /metrics (default: the larger "
+                      "of 10 s and 5 intervals)");
+  command->add_option("--hostname", options->hostname,
+                      "The hostname label's value (default: this host's name)");
+  command
+      ->add_option("--hostname-label", options->hostname_label,
+                   "The host label's name, as your dcgm-exporter spells it: hostname or Hostname")
+      ->capture_default_str();
+  command->footer(
+      "Examples:\n"
+      "  migpower serve --source simulate=mixed --speed 10\n"
+      "  migpower serve --source nvml --listen 0.0.0.0:10121 --state /var/lib/migpower/state.json\n"
+      "  migpower serve --source dcgm-exporter=http://localhost:9400/metrics\n"
+      "  migpower serve --config /etc/migpower/serve.toml\n"
+      "Then: curl -s localhost:10121/metrics | grep migpower_instance_power_watts");
+  command->callback([options, command, &action] {
+    action = [options, command] { return serve(*command, *options); };
+  });
+}
+
+}  // namespace migpower::cli

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/frame.hpp"
+#include "export/live_snapshot.hpp"
+#include "serve/live_attribution.hpp"
+#include "sources/live_clock.hpp"
+
+namespace migpower {
+
+struct AgentOptions {
+  double retry_s = 5.0;         // wait before opening a source again after it failed
+  std::string state_path;       // --state: empty keeps nothing across restarts
+  double state_every_s = 60.0;  // wall seconds between state saves (and one at the end)
+};
+
+// The agent's frame loop: reads frames from a source, attributes them (LiveAttribution) and
+// publishes each new snapshot for the HTTP side, which never waits on the loop. A source that
+// cannot be opened or fails while reading is counted (source errors by kind), told on stderr and
+// opened again after retry_s; a frame the ledger refuses is counted and skipped. A replay or
+// simulation that ends leaves the last snapshot served until stop.
+class Agent {
+ public:
+  // Opens the source afresh: called at start and after each failure.
+  using OpenSource = std::function<std::unique_ptr<FrameSource>()>;
+
+  Agent(LiveAttribution attribution, AgentIdentity identity, OpenSource open, AgentOptions options,
+        LiveClock& clock);
+
+  // Runs until *stop (set by a signal handler, which then calls wake_live_sleepers()). Saves the
+  // state every state_every_s and once more on the way out.
+  void run(const std::atomic<bool>& stop);
+
+  // The latest snapshot; safe from any thread, never blocks on the loop for longer than a copy
+  // of a pointer.
+  [[nodiscard]] std::shared_ptr<const LiveSnapshot> snapshot() const;
+
+  // Loads the --state file, if any (before run). Messages go to stderr.
+  void load_state();
+
+ private:
+  void publish();
+  void save_state();
+  void read_until_failure(FrameSource& source, const std::atomic<bool>& stop);
+
+  LiveAttribution attribution_;
+  AgentIdentity identity_;
+  OpenSource open_;
+  AgentOptions options_;
+  LiveClock& clock_;
+  double next_save_s_ = 0.0;
+  mutable std::mutex mutex_;  // guards snapshot_ (the pointer, not the value)
+  std::shared_ptr<const LiveSnapshot> snapshot_;
+};
+
+}  // namespace migpower

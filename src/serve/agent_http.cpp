@@ -1,0 +1,114 @@
+#include "serve/agent_http.hpp"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "export/instances_json.hpp"
+#include "export/prometheus_exposition.hpp"
+#include "serve/bounded_task_queue.hpp"
+
+namespace migpower {
+namespace {
+
+constexpr const char* kPrometheusText = "text/plain; version=0.0.4; charset=utf-8";
+
+void error(httplib::Response& response, int status, const std::string& message) {
+  response.status = status;
+  response.set_content(nlohmann::json{{"error", message}}.dump() + "\n", "application/json");
+}
+
+}  // namespace
+
+AgentHttp::AgentHttp(const Agent& agent, AgentHttpOptions options, LiveClock& clock)
+    : agent_(agent), options_(std::move(options)), clock_(clock) {
+  const std::size_t workers = options_.workers;
+  const std::size_t queued = options_.queued;
+  server_.new_task_queue = [workers, queued] { return new BoundedTaskQueue(workers, queued); };
+  // A slow or silent client holds a worker for at most this long; requests are small.
+  server_.set_read_timeout(5, 0);
+  server_.set_write_timeout(5, 0);
+  server_.set_keep_alive_max_count(100);
+  server_.set_payload_max_length(64 * 1024);
+  routes();
+}
+
+void AgentHttp::routes() {
+  server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
+    const auto start = std::chrono::steady_clock::now();
+    ExpositionOptions exposition;
+    exposition.hostname_label = options_.hostname_label;
+    exposition.now_wall_s = clock_.now_s();
+    exposition.stale_after_s = options_.stale_after_s;
+    exposition.last_scrape_duration_s = last_scrape_s_.load();
+    response.set_content(prometheus_text(*agent_.snapshot(), exposition), kPrometheusText);
+    last_scrape_s_.store(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  });
+  server_.Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content("ok\n", "text/plain");
+  });
+  server_.Get("/readyz", [this](const httplib::Request&, httplib::Response& response) {
+    const auto snapshot = agent_.snapshot();
+    if (snapshot->cards.empty()) {
+      response.status = 503;
+      response.set_content("not ready: no frame attributed yet\n", "text/plain");
+      return;
+    }
+    response.set_content(
+        "ready: " + std::to_string(snapshot->cards.size()) + " card(s) attributed\n", "text/plain");
+  });
+  server_.Get("/api/v1/instances",
+              [this](const httplib::Request& request, httplib::Response& response) {
+                std::string gpu;
+                for (const auto& [key, value] : request.params) {
+                  if (key != "gpu") {
+                    error(response, 400, "unknown parameter '" + key + "' (known: gpu=UUID)");
+                    return;
+                  }
+                  gpu = value;
+                }
+                const auto snapshot = agent_.snapshot();
+                if (!gpu.empty()) {
+                  bool found = false;
+                  for (const LiveCard& card : snapshot->cards)
+                    found = found || card.gpu_uuid == gpu;
+                  if (!found) {
+                    error(response, 404, "no card " + gpu + " on this node");
+                    return;
+                  }
+                }
+                response.set_content(
+                    instances_json(*snapshot, gpu, clock_.now_s(), options_.stale_after_s) + "\n",
+                    "application/json");
+              });
+  server_.set_error_handler([](const httplib::Request& request, httplib::Response& response) {
+    if (response.status == 404 && response.body.empty()) {
+      error(
+          response, 404,
+          "no such path " + request.path + " (try /metrics, /healthz, /readyz, /api/v1/instances)");
+    }
+  });
+  server_.set_exception_handler([](const httplib::Request&, httplib::Response& response,
+                                   std::exception_ptr) { error(response, 500, "internal error"); });
+}
+
+int AgentHttp::bind() {
+  int port = options_.port;
+  if (port == 0) {
+    port = server_.bind_to_any_port(options_.host);
+  } else if (!server_.bind_to_port(options_.host, port)) {
+    port = -1;
+  }
+  if (port < 0) {
+    throw InputError("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                     " (in use, or not an address of this host)");
+  }
+  return port;
+}
+
+void AgentHttp::serve() { server_.listen_after_bind(); }
+
+void AgentHttp::stop() { server_.stop(); }
+
+}  // namespace migpower

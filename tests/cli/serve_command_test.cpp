@@ -1,0 +1,214 @@
+// `migpower serve`, end to end through the real binary: its endpoints on a replayed simulator
+// trace, bad requests, a source that cannot be opened, the config file, and a warm restart
+// through --state after SIGTERM.
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cli/agent_process.hpp"
+#include "cli/run_command.hpp"
+
+namespace migpower {
+namespace {
+
+using test::AgentProcess;
+using test::run_migpower;
+
+class ServeCommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("migpower-serve-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // A simulated trace of `seconds` of the "mixed" scenario (one A100, four instances).
+  std::string trace(int seconds) {
+    const std::string path = (dir_ / "trace.csv").string();
+    const auto result = run_migpower("simulate --scenario mixed --duration " +
+                                     std::to_string(seconds) + " --out " + path);
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    return path;
+  }
+  std::filesystem::path log(const std::string& name) const { return dir_ / name; }
+
+  std::filesystem::path dir_;
+};
+
+bool ok(const httplib::Response& response) { return response.status == 200; }
+
+TEST_F(ServeCommandTest, ServesEveryEndpointAndStopsOnSigterm) {
+  AgentProcess agent({"--source", "replay=" + trace(600), "--speed", "20", "--hostname", "n1"},
+                     log("agent"));
+  ASSERT_GT(agent.port(), 0) << agent.process().err();
+  httplib::Client http = agent.client();
+
+  auto health = http.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_FALSE(agent.poll("/readyz", ok).empty()) << agent.process().err();
+
+  // Each instance's share sums to the card's measured power.
+  const std::string body = agent.poll("/api/v1/instances", [](const httplib::Response& r) {
+    return r.status == 200 && nlohmann::json::parse(r.body)["cards"].size() == 1;
+  });
+  ASSERT_FALSE(body.empty());
+  const nlohmann::json document = nlohmann::json::parse(body);
+  EXPECT_EQ(document["hostname"], "n1");
+  EXPECT_EQ(document["method"], "online");
+  const nlohmann::json& card = document["cards"][0];
+  ASSERT_EQ(card["instances"].size(), 4u);
+  double sum = 0.0;
+  for (const auto& instance : card["instances"]) {
+    sum += instance["power_w"].get<double>();
+    EXPECT_TRUE(instance["power_sd_w"].is_number());
+    EXPECT_EQ(instance["labels"]["UUID"], card["gpu_uuid"]);
+  }
+  EXPECT_NEAR(sum, card["power_w"].get<double>(), 1e-6);
+
+  // Bad requests get their status and a message.
+  auto unknown = http.Get("/api/v1/instances?colour=blue");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 400);
+  EXPECT_NE(unknown->body.find("unknown parameter 'colour'"), std::string::npos);
+  auto no_card = http.Get("/api/v1/instances?gpu=GPU-nope");
+  ASSERT_TRUE(no_card);
+  EXPECT_EQ(no_card->status, 404);
+  auto no_path = http.Get("/nothing-here");
+  ASSERT_TRUE(no_path);
+  EXPECT_EQ(no_path->status, 404);
+  EXPECT_NE(no_path->body.find("/metrics"), std::string::npos);
+
+  // /metrics, gzipped when asked.
+  auto metrics = http.Get("/metrics", {{"Accept-Encoding", "gzip"}});
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_EQ(metrics->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(metrics->get_header_value("Content-Encoding"), "gzip");
+  auto plain = http.Get("/metrics");
+  ASSERT_TRUE(plain);
+  EXPECT_NE(plain->body.find("migpower_instance_power_watts{gpu=\"0\""), std::string::npos);
+  EXPECT_NE(plain->body.find("hostname=\"n1\""), std::string::npos);
+
+  agent.process().signal(SIGTERM);
+  EXPECT_EQ(agent.process().wait_exit(std::chrono::seconds(10)), 0) << agent.process().err();
+}
+
+TEST_F(ServeCommandTest, AMalformedOrHugeRequestDoesNotStopTheAgent) {
+  AgentProcess agent({"--source", "replay=" + trace(300), "--speed", "10"}, log("agent"));
+  ASSERT_GT(agent.port(), 0) << agent.process().err();
+  // 1 MB of header junk on a raw socket, then a request line that is no HTTP at all.
+  for (const std::string& junk :
+       {std::string("GET /metrics HTTP/1.1\r\nX: ") + std::string(1 << 20, 'a') + "\r\n\r\n",
+        std::string("\x01\x02 garbage \xff\r\n\r\n")}) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(agent.port()));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    (void)::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL);
+    ::close(fd);
+  }
+  httplib::Client http = agent.client();
+  auto health = http.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_TRUE(agent.process().running());
+}
+
+TEST_F(ServeCommandTest, ASourceThatCannotOpenIsCountedAndTheAgentKeepsServing) {
+  AgentProcess agent({"--source", "replay=" + (dir_ / "missing.csv").string()}, log("agent"));
+  ASSERT_GT(agent.port(), 0) << agent.process().err();
+  const std::string metrics = agent.poll("/metrics", [](const httplib::Response& r) {
+    return r.body.find("migpower_source_errors_total{kind=\"open\"} 1") != std::string::npos;
+  });
+  EXPECT_FALSE(metrics.empty()) << agent.process().err();
+  httplib::Client http = agent.client();
+  auto ready = http.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503);
+  EXPECT_NE(agent.process().err().find("missing.csv"), std::string::npos);
+}
+
+TEST_F(ServeCommandTest, AConfigFileSetsOptionsAndNamesItsBadKeys) {
+  const std::string config = (dir_ / "serve.toml").string();
+  std::ofstream(config) << "# migpower serve\nsource = \"replay=" << trace(120)
+                        << "\"\nspeed = 40\nhostname = \"from-file\"\n";
+  AgentProcess agent({"--config", config, "--hostname", "from-command-line"}, log("agent"));
+  ASSERT_GT(agent.port(), 0) << agent.process().err();
+  const std::string body = agent.poll("/api/v1/instances", ok);
+  ASSERT_FALSE(body.empty());
+  EXPECT_EQ(nlohmann::json::parse(body)["hostname"], "from-command-line");  // the command line wins
+  EXPECT_NE(agent.process().err().find("serving replay="), std::string::npos);
+
+  std::ofstream(config) << "speed = 2\nspeeed = 3\n";
+  auto typo = run_migpower("serve --config " + config);
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_NE(typo.err.find(config + ":2:1: key 'speeed' is not an option"), std::string::npos)
+      << typo.err;
+  std::ofstream(config) << "speed = \"fast\"\n";
+  auto bad = run_migpower("serve --config " + config);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find(config + ":1:9: key 'speed'"), std::string::npos) << bad.err;
+  std::ofstream(config) << "speed = [1, 2]\n";
+  auto array = run_migpower("serve --config " + config);
+  EXPECT_EQ(array.exit_code, 2);
+  EXPECT_NE(array.err.find("must be a string, a number or true/false"), std::string::npos);
+}
+
+TEST_F(ServeCommandTest, SigtermSavesTheStateAndARestartResumesFromIt) {
+  const std::string state = (dir_ / "state.json").string();
+  const std::string replay = "replay=" + trace(1200);
+  double energy_before = 0.0;
+  {
+    AgentProcess agent({"--source", replay, "--speed", "100", "--state", state}, log("first"));
+    ASSERT_GT(agent.port(), 0) << agent.process().err();
+    ASSERT_FALSE(agent.poll("/readyz", ok).empty());
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    agent.process().signal(SIGTERM);
+    ASSERT_EQ(agent.process().wait_exit(std::chrono::seconds(10)), 0) << agent.process().err();
+  }
+  std::ifstream file(state);
+  const nlohmann::json saved = nlohmann::json::parse(file);
+  ASSERT_EQ(saved["format"], "migpower-agent-state");
+  ASSERT_EQ(saved["cards"].size(), 1u);
+  EXPECT_TRUE(saved["cards"][0]["model"].is_object());
+  energy_before = saved["cards"][0]["energy_j"].get<double>();
+  EXPECT_GT(energy_before, 0.0);
+  EXPECT_FALSE(std::filesystem::exists(state + ".tmp"));
+
+  AgentProcess again({"--source", replay, "--speed", "100", "--state", state}, log("second"));
+  ASSERT_GT(again.port(), 0) << again.process().err();
+  EXPECT_NE(again.process().err().find("state loaded from " + state), std::string::npos);
+  const std::string body = again.poll("/api/v1/instances", ok);
+  ASSERT_FALSE(body.empty());
+  // The counters continue from the saved totals: no reset for Prometheus to see.
+  EXPECT_GE(nlohmann::json::parse(body)["cards"][0]["energy_j"].get<double>(), energy_before);
+  const std::string metrics = again.poll("/metrics", ok);
+  EXPECT_NE(metrics.find("migpower_events_total{kind=\"warm_start\"} 1"), std::string::npos);
+
+  // A state file of another version is refused with a message; the agent starts cold.
+  again.process().signal(SIGTERM);
+  ASSERT_EQ(again.process().wait_exit(std::chrono::seconds(10)), 0);
+  nlohmann::json other = saved;
+  other["migpower_version"] = "0.0.9";
+  std::ofstream(state) << other.dump();
+  AgentProcess cold({"--source", replay, "--speed", "100", "--state", state}, log("third"));
+  ASSERT_GT(cold.port(), 0) << cold.process().err();
+  EXPECT_NE(cold.process().err().find("state refused, starting cold: " + state +
+                                      " was written by migpower \"0.0.9\""),
+            std::string::npos)
+      << cold.process().err();
+}
+
+}  // namespace
+}  // namespace migpower
