@@ -27,6 +27,7 @@ class ChildProcess {
       : out_(log_base.string() + ".out"), err_(log_base.string() + ".err") {
     pid_ = ::fork();
     if (pid_ == 0) {
+      ::setpgid(0, 0);  // its own process group: a signal reaches what it started (runuser)
       const int out = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       const int err = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       const int in = ::open("/dev/null", O_RDONLY);
@@ -42,7 +43,7 @@ class ChildProcess {
   }
   ~ChildProcess() {
     if (running()) {
-      ::kill(pid_, SIGKILL);
+      ::kill(-pid_, SIGKILL);
       wait_exit(std::chrono::seconds(10));
     }
   }
@@ -50,7 +51,8 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   [[nodiscard]] bool running() const { return pid_ > 0 && !status_; }
-  void signal(int number) const { ::kill(pid_, number); }
+  // To the whole process group, so that a wrapper (runuser) and what it runs both get it.
+  void signal(int number) const { ::kill(-pid_, number); }
 
   // The exit status (WEXITSTATUS, or 128 + the signal), or nullopt if still running at the limit.
   std::optional<int> wait_exit(std::chrono::milliseconds limit) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/catalog.hpp"
 
@@ -53,6 +54,13 @@ void OnlineFrameModel::finish(const Frame& frame, const FrameSplit& split, std::
         card.learnt ? std::max(card.last_timestamp_s, frame.timestamp_s) : frame.timestamp_s;
     card.learnt = true;
   }
+}
+
+double OnlineFrameModel::identifiability(std::size_t i) const {
+  if (current_ >= cards_.size() || i >= phi_.size()) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  return cards_[current_].model.identifiability(i);
 }
 
 const OnlineDisaggregator* OnlineFrameModel::card_model(std::string_view gpu_uuid) const {

@@ -27,6 +27,9 @@ class OnlineFrameModel final : public FrameModel {
 
   // The card's model, or nullptr before its first frame (for tests and diagnostics).
   [[nodiscard]] const OnlineDisaggregator* card_model(std::string_view gpu_uuid) const;
+  // Instance i's identifiability (OnlineDisaggregator::identifiability) in the frame last
+  // attributed, after learning from it (NaN before the first frame).
+  [[nodiscard]] double identifiability(std::size_t i) const;
 
   // A card's learnt state (nullopt before its first frame) and taking one back, for the agent's
   // warm restart (attribution/online_frame_model_state.cpp). restore_card throws InputError

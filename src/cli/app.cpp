@@ -37,6 +37,7 @@ int run(int argc, char** argv) {
   add_sources_command(app, action);
   add_record_command(app, action);
   add_serve_command(app, action);
+  add_report_command(app, action);
 
   try {
     app.parse(argc, argv);

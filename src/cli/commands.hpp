@@ -19,5 +19,6 @@ void add_import_command(CLI::App& app, Action& action);
 void add_sources_command(CLI::App& app, Action& action);
 void add_record_command(CLI::App& app, Action& action);
 void add_serve_command(CLI::App& app, Action& action);
+void add_report_command(CLI::App& app, Action& action);
 
 }  // namespace migpower::cli

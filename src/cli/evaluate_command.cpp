@@ -9,6 +9,7 @@
 #include "cli/usage_error.hpp"
 #include "eval/compare_table.hpp"
 #include "eval/evaluation.hpp"
+#include "export/report_evaluation.hpp"
 #include "model/model_file.hpp"
 
 namespace migpower::cli {
@@ -42,19 +43,28 @@ std::vector<MethodChoice> methods_to_run(const EvaluateOptions& options) {
 }
 
 int evaluate_command(const EvaluateOptions& options) {
-  if (options.format != "table" && options.format != "json") {
-    throw UsageError("--format must be table or json, not '" + options.format + "'");
+  if (options.format != "table" && options.format != "json" && options.format != "html") {
+    throw UsageError("--format must be table, json or html, not '" + options.format + "'");
+  }
+  if (options.format == "html" && options.source.trace == "-") {
+    throw UsageError("--format html reads the trace twice: give a file, not stdin");
   }
   Output output(options.out);
   const auto methods = methods_to_run(options);
   nlohmann::json documents = nlohmann::json::array();
   std::vector<EvaluationReport> compared;  // --compare prints them as one table at the end
+  std::vector<EvaluationPageMethod> page;  // --format html: scores, and a second run to draw
   for (std::size_t i = 0; i < methods.size(); ++i) {
     OpenedSource source(options.source);  // each method reads the source from the start
     EvaluationReport report = evaluate(source.frames(), methods[i], source.name(), nullptr,
                                        EvaluationSettings{options.warmup_s});
     if (options.format == "json") {
       documents.push_back(evaluation_json(report));
+    } else if (options.format == "html") {
+      OpenedSource replay(options.source);
+      page.push_back({evaluation_json(report),
+                      record_evaluation_series(replay.frames(), make_attributor(methods[i]),
+                                               options.warmup_s)});
     } else if (options.compare) {
       compared.push_back(std::move(report));
     } else {
@@ -63,6 +73,7 @@ int evaluate_command(const EvaluateOptions& options) {
     if (i + 1 == methods.size()) source.report_skipped();
   }
   if (!compared.empty()) print_compare_table(output.stream(), compared);
+  if (options.format == "html") write_evaluation_html(output.stream(), page);
   if (options.format == "json") {
     output.stream() << (documents.size() == 1 ? documents.front() : documents).dump(2) << "\n";
   }
@@ -88,7 +99,8 @@ void add_evaluate_command(CLI::App& app, Action& action) {
                    "are judged after they have learned")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  command->add_option("--format", options->format, "table or json")->capture_default_str();
+  command->add_option("--format", options->format, "table, json or html (plots, one file)")
+      ->capture_default_str();
   command->add_option("--out,-o", options->out, "Write here instead of stdout")->type_name("FILE");
   command->footer(
       "Examples:\n"

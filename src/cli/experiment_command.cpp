@@ -12,6 +12,7 @@
 #include "cli/usage_error.hpp"
 #include "eval/experiment.hpp"
 #include "eval/paper_experiment.hpp"
+#include "eval/robustness.hpp"
 #include "model/model_kinds.hpp"
 
 namespace migpower::cli {
@@ -23,6 +24,11 @@ struct ExperimentOptions {
   std::vector<std::uint64_t> seeds;  // baselines: its seeds; paper: the test seeds
   PaperExperimentOptions paper;
   bool paper_options_given = false;
+  RobustnessOptions robustness;
+  bool duration_given = false;
+  bool warmup_given = false;
+  bool paper_only_options_given = false;  // paper_options_given but --warmup
+  bool robustness_options_given = false;
   std::string idle_policy = "slices";
   std::string out;
 };
@@ -55,9 +61,33 @@ int run_paper(ExperimentOptions& options, Output& output) {
   return 0;
 }
 
+int run_robustness(ExperimentOptions& options, Output& output) {
+  RobustnessOptions& robustness = options.robustness;
+  robustness.scenarios = options.baselines.scenarios;
+  robustness.idle_policy = options.baselines.idle_policy;
+  if (options.duration_given) robustness.duration_s = options.baselines.duration_s;
+  if (options.paper_only_options_given) {
+    throw UsageError(
+        "--train, --test, --train-seed, --train-duration, --models and --model-dir "
+        "apply to the paper experiment only");
+  }
+  if (!options.seeds.empty()) {
+    throw UsageError("robustness: the draws are the seeds; use --first-draw and --draws");
+  }
+  if (robustness.draws == 0) throw UsageError("--draws must be at least 1");
+  print_robustness_markdown(output.stream(), robustness, run_robustness_experiment(robustness));
+  return 0;
+}
+
 int experiment(ExperimentOptions options) {
-  if (options.name != "baselines" && options.name != "paper") {
-    throw UsageError("unknown experiment '" + options.name + "'; available: baselines, paper");
+  if (options.name != "baselines" && options.name != "paper" && options.name != "robustness") {
+    throw UsageError("unknown experiment '" + options.name +
+                     "'; available: baselines, paper, robustness");
+  }
+  if (options.name != "robustness" && options.robustness_options_given) {
+    throw UsageError(
+        "--draws, --first-draw, --physics and --method apply to the robustness "
+        "experiment only");
   }
   if (options.name == "baselines" && options.paper_options_given) {
     throw UsageError(
@@ -68,6 +98,9 @@ int experiment(ExperimentOptions options) {
   Output output(options.out);
   if (options.name == "paper") {
     run_paper(options, output);
+  } else if (options.name == "robustness") {
+    if (options.warmup_given) options.robustness.warmup_s = options.paper.warmup_s;
+    run_robustness(options, output);
   } else {
     if (!options.seeds.empty()) options.baselines.seeds = options.seeds;
     print_experiment_markdown(output.stream(), run_baseline_experiment(options.baselines));
@@ -85,8 +118,10 @@ void add_experiment_command(CLI::App& app, Action& action) {
       "Run a reproducible evaluation and print it as a Markdown table (baselines: every "
       "baseline method on every simulator scenario; paper: the evaluation of arXiv 2501.17752, "
       "offline models trained on whole-card runs vs the online methods, isolated vs concurrent, "
-      "before vs after scaling)");
-  command->add_option("NAME", options->name, "Experiment to run: baselines or paper")->required();
+      "before vs after scaling; robustness: every method on every scenario across draws of the "
+      "simulator's physics, as distributions)");
+  command->add_option("NAME", options->name, "Experiment to run: baselines, paper or robustness")
+      ->required();
   command
       ->add_option("--scenario", options->baselines.scenarios,
                    "Scenarios (baselines, default: all) or test scenarios (paper, default: "
@@ -131,18 +166,44 @@ void add_experiment_command(CLI::App& app, Action& action) {
           ->type_name("DIR");
   CLI::Option* warmup = command
                             ->add_option("--warmup", options->paper.warmup_s,
-                                         "paper: seconds attributed but not scored at the start "
-                                         "of each test, so online methods have learned")
+                                         "paper and robustness: seconds attributed but not "
+                                         "scored at the start of each run, so online methods "
+                                         "have learned")
                             ->capture_default_str()
                             ->check(CLI::NonNegativeNumber);
+  CLI::Option* draws = command
+                           ->add_option("--draws", options->robustness.draws,
+                                        "robustness: physics draws per scenario")
+                           ->capture_default_str();
+  CLI::Option* first_draw =
+      command
+          ->add_option("--first-draw", options->robustness.first_draw,
+                       "robustness: the first draw (physics and workload seed); 1001 and up are "
+                       "held out, lower ones are for choosing constants")
+          ->capture_default_str();
+  CLI::Option* physics =
+      command
+          ->add_option("--physics", options->robustness.physics,
+                       "robustness: physics family drawn (random, or a named one)")
+          ->capture_default_str();
+  CLI::Option* method =
+      command
+          ->add_option("--method", options->robustness.methods,
+                       "robustness: methods (default: online equal slices utilization)")
+          ->type_name("NAME ...");
+  CLI::Option* duration = command->get_option("--duration");
   command->add_option("--idle-policy", options->idle_policy, "slices, active or none")
       ->capture_default_str();
   command->add_option("--out,-o", options->out, "Write here instead of stdout")->type_name("FILE");
   command->callback([=, &action] {
-    options->paper_options_given = train->count() + test->count() + train_seed->count() +
-                                       train_duration->count() + models->count() +
-                                       model_dir->count() + warmup->count() >
-                                   0;
+    const std::size_t paper_only = train->count() + test->count() + train_seed->count() +
+                                   train_duration->count() + models->count() + model_dir->count();
+    options->paper_options_given = paper_only + warmup->count() > 0;
+    options->paper_only_options_given = paper_only > 0;
+    options->robustness_options_given =
+        draws->count() + first_draw->count() + physics->count() + method->count() > 0;
+    options->duration_given = duration->count() > 0;
+    options->warmup_given = warmup->count() > 0;
     action = [options] { return experiment(*options); };
   });
 }

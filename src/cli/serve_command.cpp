@@ -4,10 +4,13 @@
 #include <unistd.h>
 
 #include <array>
+#include <cmath>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "attribution/method_factory.hpp"
 #include "cli/commands.hpp"
@@ -16,8 +19,11 @@
 #include "cli/method_options.hpp"
 #include "cli/stop_on_signals.hpp"
 #include "cli/usage_error.hpp"
+#include "core/parse_number.hpp"
+#include "ledger/value_series.hpp"
 #include "serve/agent.hpp"
 #include "serve/agent_http.hpp"
+#include "serve/ledger_writer.hpp"
 #include "serve/live_attribution.hpp"
 #include "sim/simulator.hpp"
 #include "sources/live_clock.hpp"
@@ -43,7 +49,61 @@ struct ServeOptions {
   std::string stale_after;  // default: the larger of 10 s and 5 intervals
   std::string hostname;     // default: this host's name
   std::string hostname_label = "hostname";
+  std::vector<std::string> ledger;  // a SQLite file and/or a postgresql:// URL
+  std::string bucket = "1m";
+  std::string carbon_intensity;  // gCO2e/kWh, or a series file
+  std::string market_carbon_intensity;
+  std::string price;  // per kWh, or a series file
+  std::string currency;
+  std::string ledger_spool = "migpower-spool.db";
+  std::size_t ledger_spool_capacity = 100000;
 };
+
+bool is_postgres_url(const std::string& text) {
+  return text.rfind("postgresql://", 0) == 0 || text.rfind("postgres://", 0) == 0;
+}
+
+// A number is a constant; anything else is a series file (value_series.hpp).
+std::optional<ValueSeries> value_option(const std::string& option, const std::string& text,
+                                        ValueSeries::Kind kind, const std::string& currency) {
+  if (text.empty()) return std::nullopt;
+  if (const auto value = parse_double(text)) {
+    if (!(*value >= 0.0)) throw UsageError(option + " must be >= 0, not " + text);
+    const std::string unit = kind == ValueSeries::Kind::carbon ? " gCO2e/kWh" : " per kWh";
+    return ValueSeries::constant(*value, "constant " + text + unit, currency);
+  }
+  ValueSeries series = ValueSeries::load(text, kind);
+  return series;
+}
+
+// The ledger's options, checked before any device is touched.
+std::optional<LedgerOptions> ledger_options(const ServeOptions& options) {
+  if (options.ledger.empty()) return std::nullopt;
+  LedgerOptions ledger;
+  for (const std::string& target : options.ledger) {
+    std::string& slot = is_postgres_url(target) ? ledger.postgres_url : ledger.sqlite_path;
+    if (!slot.empty()) {
+      throw UsageError("--ledger takes at most one SQLite file and one postgresql:// URL");
+    }
+    slot = target;
+  }
+  const double bucket_s = parse_duration_option("--bucket", options.bucket);
+  if (bucket_s < 1.0 || bucket_s > 86400.0 || bucket_s != std::floor(bucket_s)) {
+    throw UsageError("--bucket must be whole seconds from 1s to 1d, not " + options.bucket);
+  }
+  ledger.bucket_seconds = static_cast<std::int64_t>(bucket_s);
+  ledger.carbon =
+      value_option("--carbon-intensity", options.carbon_intensity, ValueSeries::Kind::carbon, "");
+  ledger.market_carbon = value_option("--market-carbon-intensity", options.market_carbon_intensity,
+                                      ValueSeries::Kind::carbon, "");
+  ledger.price = value_option("--price", options.price, ValueSeries::Kind::price, options.currency);
+  if (ledger.price && ledger.price->currency().empty()) {
+    throw UsageError("--price needs --currency (e.g. EUR), or a currency column in its file");
+  }
+  ledger.spool_path = options.ledger_spool;
+  ledger.spool_capacity = options.ledger_spool_capacity;
+  return ledger;
+}
 
 std::string this_hostname() {
   std::array<char, 256> name{};
@@ -132,6 +192,14 @@ int serve(CLI::App& command, ServeOptions& options) {
                                method_label(method), std::string(to_string(method.idle_policy)),
                                kVersion};
 
+  const std::optional<LedgerOptions> ledger_choice = ledger_options(options);
+  std::unique_ptr<LedgerWriter> ledger;
+  if (ledger_choice) {
+    ledger = std::make_unique<LedgerWriter>(
+        *ledger_choice, BucketProvenance{identity.hostname, identity.method, identity.idle_policy,
+                                         identity.version});
+  }
+
   StopOnSignals signals;
   const std::atomic<bool>& stop = stop_requested();
   Agent::OpenSource open = source_opener(options, interval_s, stop);
@@ -140,7 +208,7 @@ int serve(CLI::App& command, ServeOptions& options) {
   agent_options.state_path = options.state;
   agent_options.state_every_s = state_every_s;
   Agent agent(LiveAttribution(make_attributor(method), identity, clock.now_s()), identity,
-              std::move(open), agent_options, clock);
+              std::move(open), agent_options, clock, ledger.get());
   agent.load_state();
 
   AgentHttp server(agent, http, clock);
@@ -207,9 +275,33 @@ void add_serve_command(CLI::App& app, Action& action) {
       ->add_option("--hostname-label", options->hostname_label,
                    "The host label's name, as your dcgm-exporter spells it: hostname or Hostname")
       ->capture_default_str();
+  command
+      ->add_option("--ledger", options->ledger,
+                   "Keep energy per bucket in a SQLite file and/or a PostgreSQL database "
+                   "(postgresql://...); may be given twice (docs/ledger.md)")
+      ->type_name("FILE|URL");
+  command->add_option("--bucket", options->bucket, "The ledger's time bucket: 1m, 15m, 1h")
+      ->capture_default_str();
+  command->add_option("--carbon-intensity", options->carbon_intensity,
+                      "Location-based grid intensity: gCO2e/kWh, or a series file (CSV or "
+                      "Electricity Maps history JSON)");
+  command->add_option("--market-carbon-intensity", options->market_carbon_intensity,
+                      "Market-based intensity, kept beside the location-based one");
+  command->add_option("--price", options->price,
+                      "Electricity price per kWh, or a series file (CSV with price_per_kwh)");
+  command->add_option("--currency", options->currency, "The price's currency, e.g. EUR");
+  command
+      ->add_option("--ledger-spool", options->ledger_spool,
+                   "On-disk buffer of batches for the PostgreSQL ledger while it is away")
+      ->capture_default_str();
+  command
+      ->add_option("--ledger-spool-capacity", options->ledger_spool_capacity,
+                   "Batches the spool holds before dropping the oldest (counted)")
+      ->capture_default_str();
   command->footer(
       "Examples:\n"
       "  migpower serve --source simulate=mixed --speed 10\n"
+      "  migpower serve --source nvml --ledger /var/lib/migpower/ledger.db --carbon-intensity 380\n"
       "  migpower serve --source nvml --listen 0.0.0.0:10121 --state /var/lib/migpower/state.json\n"
       "  migpower serve --source dcgm-exporter=http://localhost:9400/metrics\n"
       "  migpower serve --config /etc/migpower/serve.toml\n"

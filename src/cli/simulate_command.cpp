@@ -4,6 +4,7 @@
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
+#include "sim/physics_family.hpp"
 #include "sim/simulator.hpp"
 #include "trace/trace_writer.hpp"
 
@@ -14,6 +15,8 @@ struct SimulateOptions {
   SimulationOptions simulation;
   std::string out;
   bool list = false;
+  bool list_physics = false;
+  bool describe = false;
 };
 
 int list_scenarios() {
@@ -23,8 +26,22 @@ int list_scenarios() {
   return 0;
 }
 
+int list_physics() {
+  for (const auto& family : physics_families()) {
+    std::cout << family.name << "\t" << family.description << "\n";
+  }
+  return 0;
+}
+
 int simulate(const SimulateOptions& options) {
   if (options.list) return list_scenarios();
+  if (options.list_physics) return list_physics();
+  if (options.describe) {
+    std::cout << describe_physics(
+                     draw_physics(options.simulation.physics, options.simulation.physics_seed))
+              << "\n";
+    return 0;
+  }
   Simulator simulator(options.simulation);
   Output output(options.out);
   TraceWriter writer(output.stream());
@@ -54,9 +71,21 @@ void add_simulate_command(CLI::App& app, Action& action) {
       ->capture_default_str();
   command->add_option("--interval", options->simulation.interval_s, "Seconds between frames")
       ->capture_default_str();
+  command
+      ->add_option("--physics", options->simulation.physics,
+                   "Physics family: nominal (docs/simulator.md), random (every unknown drawn from "
+                   "--physics-seed) or a named one (--list-physics)")
+      ->capture_default_str();
+  command
+      ->add_option("--physics-seed", options->simulation.physics_seed,
+                   "Which random physics draw (--physics random)")
+      ->capture_default_str();
   command->add_option("--out,-o", options->out, "Write the trace here (default: stdout)")
       ->type_name("FILE");
   command->add_flag("--list", options->list, "List the scenarios and exit");
+  command->add_flag("--list-physics", options->list_physics, "List the physics families and exit");
+  command->add_flag("--describe-physics", options->describe,
+                    "Print the drawn physics (--physics, --physics-seed) and exit");
   command->callback([options, &action] { action = [options] { return simulate(*options); }; });
 }
 

@@ -21,6 +21,13 @@ void add_source_options(CLI::App& command, SourceOptions& options) {
   command.add_option("--duration", options.duration_s, "Simulated seconds")->capture_default_str();
   command.add_option("--interval", options.interval_s, "Simulated seconds between frames")
       ->capture_default_str();
+  command
+      .add_option("--physics", options.physics,
+                  "Simulator physics family: nominal, random (drawn from --physics-seed) or a "
+                  "named one (`migpower simulate --list-physics`)")
+      ->capture_default_str();
+  command.add_option("--physics-seed", options.physics_seed, "Draw of --physics random")
+      ->capture_default_str();
   command.add_flag("--lenient", options.lenient,
                    "Skip bad trace rows (and count them) instead of stopping at the first");
   command.add_flag("--power-from-counter", options.power_from_counter,
@@ -46,8 +53,15 @@ void OpenedSource::open(const SourceOptions& options) {
     simulation.seed = options.seed;
     simulation.duration_s = options.duration_s;
     simulation.interval_s = options.interval_s;
+    simulation.physics = options.physics;
+    simulation.physics_seed = options.physics_seed;
     source_ = std::make_unique<Simulator>(simulation);
-    name_ = "scenario " + options.scenario + " (seed " + std::to_string(options.seed) + ")";
+    name_ = "scenario " + options.scenario + " (seed " + std::to_string(options.seed);
+    if (options.physics != "nominal") {
+      name_ += ", physics " + options.physics;
+      if (options.physics == "random") name_ += " #" + std::to_string(options.physics_seed);
+    }
+    name_ += ")";
     return;
   }
   if (options.trace.empty()) {

@@ -17,12 +17,14 @@ struct SourceOptions {
   std::uint64_t seed = 1;
   double duration_s = 600.0;
   double interval_s = 1.0;
+  std::string physics = "nominal";  // the simulator's physics family (docs/simulator.md)
+  std::uint64_t physics_seed = 1;
   bool lenient = false;
   bool power_from_counter = false;  // card power = the energy counter's mean over each frame
 };
 
-// Adds the TRACE positional and the --scenario/--seed/--duration/--interval/--lenient/
-// --power-from-counter flags.
+// Adds the TRACE positional and the --scenario/--seed/--duration/--interval/--physics/
+// --physics-seed/--lenient/--power-from-counter flags.
 void add_source_options(CLI::App& command, SourceOptions& options);
 
 // An opened source and what to call it in reports; reports skipped rows when it is a

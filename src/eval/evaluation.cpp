@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
@@ -10,12 +12,17 @@
 #include <vector>
 
 #include "attribution/attributor.hpp"
+#include "attribution/online_frame_model.hpp"
 #include "core/error.hpp"
 #include "ledger/energy_ledger.hpp"
 
 namespace migpower {
 
 namespace {
+
+// Below this an instance's split is flagged: the card's signal has pinned down less than half
+// of its dynamic power's prior variance.
+constexpr double kPoorlyIdentified = 0.5;
 
 // "12.34" ("12.34%" with a unit) or "n/a" for a number only some methods have.
 std::string percent_or_na(const std::optional<double>& value, int decimals = 2,
@@ -50,10 +57,20 @@ class WarmupClock {
 EvaluationReport evaluate(FrameSource& source, const MethodChoice& method, std::string source_name,
                           EnergyLedger* ledger_out, const EvaluationSettings& settings) {
   Attributor attributor = make_attributor(method);
+  return evaluate(source, attributor, method_label(method), method.idle_policy,
+                  std::move(source_name), ledger_out, settings);
+}
+
+EvaluationReport evaluate(FrameSource& source, Attributor& attributor, std::string method_label,
+                          IdlePolicy idle_policy, std::string source_name, EnergyLedger* ledger_out,
+                          const EvaluationSettings& settings) {
   EnergyLedger scored;  // the frames after the warm-up, for the energy errors
   WarmupClock warmup(settings.warmup_s);
   ErrorAccumulator errors;
   bool truth_in_warmup = false;
+  // The online model's identifiability per instance: sum and frames.
+  const auto* online = dynamic_cast<const OnlineFrameModel*>(attributor.frame_model());
+  std::map<std::pair<std::string, int>, std::pair<double, std::size_t>> identifiability;
   Frame frame;
   FrameAttribution attribution;
   while (source.next(frame)) {
@@ -66,6 +83,15 @@ EvaluationReport evaluate(FrameSource& source, const MethodChoice& method, std::
     }
     scored.add(frame, attribution);
     errors.add(frame, attribution);
+    if (online != nullptr && attribution.has_power) {
+      for (std::size_t i = 0; i < frame.instances.size(); ++i) {
+        const double value = online->identifiability(i);
+        if (!std::isfinite(value)) continue;
+        auto& [sum, count] = identifiability[{frame.gpu_uuid, frame.instances[i].gpu_i_id}];
+        sum += value;
+        ++count;
+      }
+    }
   }
   if (errors.frames_with_truth() == 0 && truth_in_warmup) {
     throw InputError(source_name + ": every frame falls in the " +
@@ -79,15 +105,23 @@ EvaluationReport evaluate(FrameSource& source, const MethodChoice& method, std::
   }
   EvaluationReport report;
   report.source = std::move(source_name);
-  report.method = method_label(method);
-  report.idle_policy = std::string(to_string(method.idle_policy));
+  report.method = std::move(method_label);
+  report.idle_policy = std::string(to_string(idle_policy));
   report.warmup_s = settings.warmup_s;
   report.instances = errors.instance_errors(scored);
+  for (auto& e : report.instances) {
+    const auto it = identifiability.find({e.gpu_uuid, e.gpu_i_id});
+    if (it != identifiability.end() && it->second.second > 0) {
+      e.identifiability = it->second.first / static_cast<double>(it->second.second);
+    }
+  }
   report.wape_pct = errors.wape_pct();
   report.aggregate_error_pct = errors.aggregate_error_pct();
   report.max_aggregate_error_w = errors.max_aggregate_error_w();
   report.wape_before_pct = errors.wape_before_pct();
   report.aggregate_error_before_pct = errors.aggregate_error_before_pct();
+  report.coverage_1sd_pct = errors.coverage_1sd_pct();
+  report.coverage_2sd_pct = errors.coverage_2sd_pct();
   report.frames = errors.frames();
   report.frames_with_truth = errors.frames_with_truth();
   return report;
@@ -112,6 +146,23 @@ void print_evaluation_table(std::ostream& out, const EvaluationReport& report) {
   fmt::print(out, "before scaling: WAPE {} | aggregate error {}\n",
              percent_or_na(report.wape_before_pct, 2, "%"),
              percent_or_na(report.aggregate_error_before_pct, 4, "%"));
+  if (report.coverage_1sd_pct && report.coverage_2sd_pct) {
+    fmt::print(out,
+               "uncertainty: truth within 1 sd in {:.1f}% of shares (68% nominal), within 2 sd "
+               "in {:.1f}% (95%)\n",
+               *report.coverage_1sd_pct, *report.coverage_2sd_pct);
+  }
+  std::string identifiability;
+  for (const auto& e : report.instances) {
+    if (!e.identifiability) continue;
+    identifiability +=
+        fmt::format(" gi {} {:.2f}{}", e.gpu_i_id, *e.identifiability,
+                    *e.identifiability < kPoorlyIdentified ? " (not identifiable)" : "");
+  }
+  if (!identifiability.empty()) {
+    fmt::print(out, "identifiability (1: the card's signal pins the split, 0: the prior does):{}\n",
+               identifiability);
+  }
 }
 
 nlohmann::json evaluation_json(const EvaluationReport& report) {
@@ -128,7 +179,10 @@ nlohmann::json evaluation_json(const EvaluationReport& report) {
                          {"mae_w", e.mae_w},
                          {"truth_energy_j", e.truth_energy_j},
                          {"estimated_energy_j", e.estimated_energy_j},
-                         {"energy_error_pct", e.energy_error_pct}});
+                         {"energy_error_pct", e.energy_error_pct},
+                         {"coverage_1sd_pct", number_or_null(e.coverage_1sd_pct)},
+                         {"coverage_2sd_pct", number_or_null(e.coverage_2sd_pct)},
+                         {"identifiability", number_or_null(e.identifiability)}});
   }
   return {{"source", report.source},
           {"method", report.method},
@@ -141,6 +195,8 @@ nlohmann::json evaluation_json(const EvaluationReport& report) {
           {"max_aggregate_error_w", report.max_aggregate_error_w},
           {"wape_before_pct", number_or_null(report.wape_before_pct)},
           {"aggregate_error_before_pct", number_or_null(report.aggregate_error_before_pct)},
+          {"coverage_1sd_pct", number_or_null(report.coverage_1sd_pct)},
+          {"coverage_2sd_pct", number_or_null(report.coverage_2sd_pct)},
           {"instances", instances}};
 }
 

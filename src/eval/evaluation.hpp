@@ -27,6 +27,9 @@ struct EvaluationReport {
   // that give weights (the baselines).
   std::optional<double> wape_before_pct;
   std::optional<double> aggregate_error_before_pct;
+  // Truth within 1 and 2 sd of the share, over every instance and frame (methods with an sd).
+  std::optional<double> coverage_1sd_pct;
+  std::optional<double> coverage_2sd_pct;
   std::size_t frames = 0;
   std::size_t frames_with_truth = 0;
   double warmup_s = 0.0;
@@ -42,6 +45,13 @@ struct EvaluationSettings {
 // Throws InputError when the source has no ground truth at all (after the warm-up). The energy
 // it integrated over every frame is left in `ledger` when one is given.
 [[nodiscard]] EvaluationReport evaluate(FrameSource& source, const MethodChoice& method,
+                                        std::string source_name, EnergyLedger* ledger = nullptr,
+                                        const EvaluationSettings& settings = {});
+
+// The same with an attributor already made (experiments that try variants of a method);
+// `method_label` and `idle_policy` name it in the report.
+[[nodiscard]] EvaluationReport evaluate(FrameSource& source, Attributor& attributor,
+                                        std::string method_label, IdlePolicy idle_policy,
                                         std::string source_name, EnergyLedger* ledger = nullptr,
                                         const EvaluationSettings& settings = {});
 

@@ -46,6 +46,17 @@ void ErrorAccumulator::add(const Frame& frame, const FrameAttribution& attributi
     }
     abs_error_sum_w_ += std::abs(error);
     truth_sum_w_ += truth;
+    const double sd = attribution.shares[i].sd_w;
+    if (std::isfinite(sd)) {
+      const bool within_1 = std::abs(error) <= sd;
+      const bool within_2 = std::abs(error) <= 2.0 * sd;
+      ++sums.sd_frames;
+      sums.within_1sd += within_1 ? 1 : 0;
+      sums.within_2sd += within_2 ? 1 : 0;
+      ++sd_frames_;
+      within_1sd_ += within_1 ? 1 : 0;
+      within_2sd_ += within_2 ? 1 : 0;
+    }
     const double estimate = attribution.shares[i].estimate_w;
     if (std::isfinite(estimate)) {
       const double before_error = std::abs(estimate - truth);
@@ -79,6 +90,11 @@ std::vector<InstanceErrors> ErrorAccumulator::instance_errors(const EnergyLedger
       e.mape_before_pct =
           100.0 * sums.before_ape_sum / static_cast<double>(sums.before_mape_frames);
     }
+    if (sums.sd_frames > 0) {
+      const auto sd_frames = static_cast<double>(sums.sd_frames);
+      e.coverage_1sd_pct = 100.0 * static_cast<double>(sums.within_1sd) / sd_frames;
+      e.coverage_2sd_pct = 100.0 * static_cast<double>(sums.within_2sd) / sd_frames;
+    }
     e.rmse_w = std::sqrt(sums.sq_sum / n);
     e.mae_w = sums.abs_sum / n;
     e.truth_energy_j = *energy.truth_energy_j;
@@ -99,6 +115,16 @@ double ErrorAccumulator::aggregate_error_pct() const {
   return frames_with_power_ > 0
              ? 100.0 * aggregate_relative_sum_ / static_cast<double>(frames_with_power_)
              : 0.0;
+}
+
+std::optional<double> ErrorAccumulator::coverage_1sd_pct() const {
+  if (sd_frames_ == 0) return std::nullopt;
+  return 100.0 * static_cast<double>(within_1sd_) / static_cast<double>(sd_frames_);
+}
+
+std::optional<double> ErrorAccumulator::coverage_2sd_pct() const {
+  if (sd_frames_ == 0) return std::nullopt;
+  return 100.0 * static_cast<double>(within_2sd_) / static_cast<double>(sd_frames_);
 }
 
 std::optional<double> ErrorAccumulator::wape_before_pct() const {

@@ -29,6 +29,14 @@ struct InstanceErrors {
   // MAPE of the method's own estimate before reconciliation (InstanceShare::estimate_w), over
   // the frames where it is finite; nullopt for methods that give weights, not watts.
   std::optional<double> mape_before_pct;
+  // Calibration of the method's uncertainty (InstanceShare::sd_w): the percentage of frames
+  // whose truth lies within one and two standard deviations of power_w, over the frames with a
+  // finite sd; nullopt for methods that give none.
+  std::optional<double> coverage_1sd_pct;
+  std::optional<double> coverage_2sd_pct;
+  // The online model's identifiability diagnostic, averaged over the scored frames (1: the
+  // card's signal pins the instance's power down; near 0: its split rests on the prior).
+  std::optional<double> identifiability;
 };
 
 // Scores attributed power against truth_power_w, frame by frame.
@@ -51,6 +59,9 @@ class ErrorAccumulator {
   // baselines, which give weights, not watts).
   [[nodiscard]] std::optional<double> wape_before_pct() const;
   [[nodiscard]] std::optional<double> aggregate_error_before_pct() const;
+  // The same coverage over every instance and frame with a finite sd; nullopt when none had one.
+  [[nodiscard]] std::optional<double> coverage_1sd_pct() const;
+  [[nodiscard]] std::optional<double> coverage_2sd_pct() const;
   [[nodiscard]] double max_aggregate_error_w() const { return max_aggregate_error_w_; }
   [[nodiscard]] std::size_t frames() const { return frames_; }
   [[nodiscard]] std::size_t frames_with_truth() const { return frames_with_truth_; }
@@ -64,6 +75,9 @@ class ErrorAccumulator {
     double sq_sum = 0.0;
     std::size_t before_mape_frames = 0;  // frames with a finite estimate and truth >= floor
     double before_ape_sum = 0.0;
+    std::size_t sd_frames = 0;  // frames with a finite sd
+    std::size_t within_1sd = 0;
+    std::size_t within_2sd = 0;
   };
   std::map<std::pair<std::string, int>, Sums> per_instance_;
   double abs_error_sum_w_ = 0.0;
@@ -74,6 +88,9 @@ class ErrorAccumulator {
   double before_aggregate_relative_sum_ = 0.0;
   std::size_t frames_with_estimates_ = 0;  // with power and a finite estimate for everyone
   double max_aggregate_error_w_ = 0.0;
+  std::size_t sd_frames_ = 0;
+  std::size_t within_1sd_ = 0;
+  std::size_t within_2sd_ = 0;
   std::size_t frames_ = 0;
   std::size_t frames_with_power_ = 0;
   std::size_t frames_with_truth_ = 0;

@@ -44,6 +44,19 @@ struct LiveCard {
   std::vector<LiveInstance> instances;
 };
 
+// The ledger's health (docs/ledger.md), when the agent keeps one.
+struct LedgerHealth {
+  bool enabled = false;
+  std::uint64_t batches_written = 0;  // bucket batches committed to the node's SQLite file
+  std::uint64_t write_errors = 0;     // failed writes (node file or fleet database)
+  bool fleet_configured = false;
+  bool fleet_up = false;          // the last attempt to reach the fleet database succeeded
+  std::uint64_t pending = 0;      // batches spooled on disk, waiting for the fleet database
+  std::uint64_t forwarded = 0;    // batches the fleet database has taken
+  std::uint64_t dropped = 0;      // spooled batches dropped because the spool was full
+  std::uint64_t carbon_gaps = 0;  // buckets that no carbon or price period covered
+};
+
 struct LiveSnapshot {
   std::string hostname;
   std::string method;       // as every output names it, e.g. "online"
@@ -55,7 +68,7 @@ struct LiveSnapshot {
   std::map<std::string, std::uint64_t> source_errors;  // by kind: open, read, frame, stall
   std::map<std::string, std::uint64_t> events;  // by kind: layout_change, card_lost, state_refused
   bool source_ended = false;                    // a replay or simulation ran to its end
-  std::optional<double> warm_start_cards;       // cards whose model state came from --state
+  LedgerHealth ledger;
 };
 
 }  // namespace migpower

@@ -94,6 +94,29 @@ void add_instances(Families& out, const LiveCard& card, const LiveSnapshot& snap
   }
 }
 
+void add_ledger_health(Families& out, const LedgerHealth& ledger) {
+  out.counter("migpower_ledger_batches_written_total",
+              "Bucket batches committed to the node's ledger file", {},
+              static_cast<double>(ledger.batches_written));
+  out.counter("migpower_ledger_write_errors_total",
+              "Failed ledger writes (the node's file or the fleet database)", {},
+              static_cast<double>(ledger.write_errors));
+  out.counter("migpower_ledger_carbon_gaps_total",
+              "Buckets that no period of the carbon or price series covered (stored without it)",
+              {}, static_cast<double>(ledger.carbon_gaps));
+  if (!ledger.fleet_configured) return;
+  out.gauge("migpower_ledger_fleet_up", "1 while the fleet database takes the agent's batches", {},
+            ledger.fleet_up ? 1.0 : 0.0);
+  out.gauge("migpower_ledger_pending_batches",
+            "Batches spooled on disk, waiting for the fleet database", {},
+            static_cast<double>(ledger.pending));
+  out.counter("migpower_ledger_forwarded_batches_total", "Batches the fleet database has taken", {},
+              static_cast<double>(ledger.forwarded));
+  out.counter("migpower_ledger_dropped_batches_total",
+              "Spooled batches dropped because the spool was full", {},
+              static_cast<double>(ledger.dropped));
+}
+
 }  // namespace
 
 std::string prometheus_text(const LiveSnapshot& snapshot, const ExpositionOptions& options) {
@@ -141,8 +164,10 @@ std::string prometheus_text(const LiveSnapshot& snapshot, const ExpositionOption
                 "What happened to the cards: layout_change, card_gone, state_refused, ...",
                 {{"kind", kind}}, static_cast<double>(count));
   }
-  out.gauge("migpower_source_ended", "1 once a replayed or simulated source has run to its end", {},
-            snapshot.source_ended ? 1.0 : 0.0);
+  if (snapshot.ledger.enabled) add_ledger_health(out, snapshot.ledger);
+  out.gauge("migpower_source_ended",
+            "Whether a replayed or simulated source has run to its end (1) or is still running (0)",
+            {}, snapshot.source_ended ? 1.0 : 0.0);
   out.gauge("migpower_scrape_duration_seconds", "Time the previous /metrics render took", {},
             options.last_scrape_duration_s);
   out.gauge("migpower_build_info", "migpower's version and how it attributes; always 1",

@@ -68,6 +68,7 @@ OnlineDisaggregator::OnlineDisaggregator(const OnlinePrior& prior, const OnlineS
   noise_floor_variance_ = std::max(floor_sd * floor_sd, 1e-12);
   noise_variance_ = std::max(initial_sd * initial_sd, noise_floor_variance_);
   h_.setZero();
+  for (auto& lagged : lagged_h_) lagged.setZero();
 }
 
 void OnlineDisaggregator::begin_frame(const StaticFeatureVector& psi,
@@ -77,6 +78,18 @@ void OnlineDisaggregator::begin_frame(const StaticFeatureVector& psi,
   h_.head<kStatic>() = Eigen::Matrix<double, kStatic, 1>::Map(psi.data());
   for (const auto& features : phi_) h_.tail<kDynamic>() += DynamicVector::Map(features.data());
   dt_s_ = std::isfinite(dt_s) ? std::max(dt_s, 0.0) : 0.0;
+  // Each lag candidate's view of the features: a first-order lag over dt (the reading at the
+  // frame's end of a sensor with time constant τ, power constant over the frame).
+  for (std::size_t j = 0; j < lagged_h_.size(); ++j) {
+    const double tau = settings_.lag_candidates_s[j];
+    if (!lag_started_ || !(tau > 0.0) || !(dt_s_ > 0.0)) {
+      lagged_h_[j] = h_;
+    } else {
+      const double keep = std::exp(-dt_s_ / tau);
+      lagged_h_[j] = keep * lagged_h_[j] + (1.0 - keep) * h_;
+    }
+  }
+  lag_started_ = true;
   if (dt_s_ > 0.0) {
     const double static_keep = std::exp(-dt_s_ / settings_.static_memory_s);
     const double dynamic_keep = std::exp(-dt_s_ * forgetting_speedup() / settings_.memory_s);
@@ -146,6 +159,14 @@ double OnlineDisaggregator::dynamic_sd_w(std::size_t i) const {
   return std::sqrt(std::max(variance, 0.0));
 }
 
+double OnlineDisaggregator::identifiability(std::size_t i) const {
+  const auto phi = DynamicVector::Map(phi_[i].data());
+  const double prior = phi.dot(prior_variance_.tail<kDynamic>().cwiseProduct(phi));
+  if (!(prior > 0.0)) return 1.0;  // idle: no dynamic power to split
+  const double now = phi.dot(p_.bottomRightCorner<kDynamic, kDynamic>() * phi);
+  return std::clamp(1.0 - now / prior, 0.0, 1.0);
+}
+
 void OnlineDisaggregator::share_sd(std::span<const double> static_fraction,
                                    std::span<const double> dynamic_fraction,
                                    bool static_is_measured, std::span<double> out) const {
@@ -169,6 +190,10 @@ void OnlineDisaggregator::share_sd(std::span<const double> static_fraction,
   double dynamic_sum = 0.0;
   for (const double e : dynamic_) dynamic_sum += e;
   const auto p_dynamic = p_.bottomRightCorner<kDynamic, kDynamic>();
+  // A lagging sensor reads what the card drew over the last few frames, not this one: the
+  // difference, as the model predicts it, goes to the shares in proportion to their weights.
+  const double lag_gap_w =
+      settings_.learn_sensor_lag ? (lagged_h_[lag_choice_] - h_).dot(theta_) : 0.0;
   for (std::size_t i = 0; i < out.size(); ++i) {
     const double f = static_fraction[i];
     const double w = dynamic_fraction[i];
@@ -187,16 +212,34 @@ void OnlineDisaggregator::share_sd(std::span<const double> static_fraction,
       variance += misbilled * misbilled + f * f * noise_variance_;
     } else {
       // What the model does not explain (sensor noise and misfit), split by dynamic share.
-      variance += w * noise_variance_;
+      variance += settings_.sd_noise_scale * settings_.sd_noise_scale * w * noise_variance_;
     }
+    const double lag = settings_.sd_lag * (static_is_measured ? f : w) * lag_gap_w;
+    variance = settings_.sd_scale * settings_.sd_scale * variance + lag * lag;
     out[i] = std::sqrt(std::max(variance, 0.0));
   }
 }
 
 void OnlineDisaggregator::learn(double measured_w) {
   if (!std::isfinite(measured_w)) return;
-  const Vector ph = p_ * h_;
-  const double spread = std::max(h_.dot(ph), 0.0);  // hᵀPh: the prediction's variance
+  if (settings_.learn_sensor_lag && dt_s_ > 0.0) {
+    // Score every lag candidate by its one-step prediction of this reading (before learning
+    // from it), and learn with the best so far.
+    const double gamma = 1.0 - std::exp(-dt_s_ / settings_.lag_memory_s);
+    for (std::size_t j = 0; j < lagged_h_.size(); ++j) {
+      const double error = measured_w - lagged_h_[j].dot(theta_);
+      lag_mse_[j] = (1.0 - gamma) * lag_mse_[j] + gamma * error * error;
+    }
+    // A lag must earn its place: the frame-mean reading (no lag) is kept unless a lagged view
+    // predicts clearly better (features at the frame's end, such as the clock, can make a
+    // little lag look better on a card whose sensor has none).
+    const auto best = static_cast<std::size_t>(
+        std::min_element(lag_mse_.begin() + 1, lag_mse_.end()) - lag_mse_.begin());
+    lag_choice_ = lag_mse_[best] < settings_.lag_evidence * lag_mse_[0] ? best : 0;
+  }
+  const Vector& h = settings_.learn_sensor_lag ? lagged_h_[lag_choice_] : h_;
+  const Vector ph = p_ * h;
+  const double spread = std::max(h.dot(ph), 0.0);  // hᵀPh: the prediction's variance
   // A frame whose dynamic power one instance dominates says the most about each instance: the
   // noise of a frame is inflated n^k times, n = (Σ e_i)² / Σ e_i² the number of instances its
   // predicted dynamic power is effectively shared by (1 for one busy instance, m for m equal
@@ -210,7 +253,7 @@ void OnlineDisaggregator::learn(double measured_w) {
   const double sharing = sum_squares > 0.0 ? sum * sum / sum_squares : 1.0;
   const double frame_noise = noise_variance_ * std::pow(sharing, settings_.sharing_exponent);
   const double s = spread + frame_noise;
-  const double raw_innovation = measured_w - h_.dot(theta_);
+  const double raw_innovation = measured_w - h.dot(theta_);
   // A lone outlier is clipped; a run of them is a change to learn, so the clip widens with it.
   const double limit = settings_.innovation_clip_sd * std::sqrt(s * forgetting_speedup());
   const double innovation = std::clamp(raw_innovation, -limit, limit);

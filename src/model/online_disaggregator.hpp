@@ -1,6 +1,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <array>
 #include <cstddef>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
@@ -57,6 +58,26 @@ struct OnlineSettings {
   // in minutes rather than in memory_s.
   double change_window_s = 30.0;
   double change_speedup = 30.0;
+  // Sensor lag: the card's reading may average power over a window of its own (a first-order
+  // lag with time constant τ) rather than over the frame. The model learns from features passed
+  // through the same lag, for the candidate τ whose one-step predictions of the reading have had
+  // the smallest mean square error over lag_memory_s (0 in the list: no lag). Per-instance
+  // estimates always use the frame's own features: they are the frame's power.
+  static constexpr std::size_t kLagCandidates = 8;
+  std::array<double, kLagCandidates> lag_candidates_s = {0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0};
+  double lag_memory_s = 600.0;
+  // A lagged candidate is chosen over none only when its mean square error is below this
+  // fraction of no lag's.
+  double lag_evidence = 0.6;
+  bool learn_sensor_lag = true;
+  // Calibration of the shares' standard deviations (chosen on physics draws 1-20, see
+  // docs/online-model.md): the first-order variance, in which the unexplained variance counts
+  // sd_noise_scale² times (what the features miss is shared out less evenly than sensor noise),
+  // times sd_scale²; plus the power a lagging sensor has not shown yet (the lagged prediction
+  // minus the frame's own) times sd_lag, passed on by each instance's weight.
+  double sd_scale = 0.4;
+  double sd_noise_scale = 2.0;
+  double sd_lag = 1.5;
 };
 
 // A disaggregating power model for one card, learnt from its aggregate power alone:
@@ -92,6 +113,12 @@ class OnlineDisaggregator {
   // from the coefficients' uncertainty alone.
   [[nodiscard]] double dynamic_w(std::size_t i) const { return dynamic_[i]; }
   [[nodiscard]] double dynamic_sd_w(std::size_t i) const;
+  // How far the card's signal has pinned instance i's dynamic power down: 1 - (its variance
+  // now) / (its variance under the prior), in [0, 1]. Near 0: the estimate still rests on the
+  // prior (activity that never changes on a card that never idles, instances collinear with
+  // each other) and its share should not be trusted for its split; 1 for an idle instance.
+  // A diagnostic, not computed per frame (one 22 x 22 quadratic form per call).
+  [[nodiscard]] double identifiability(std::size_t i) const;
 
   // Standard deviation of each instance's reconciled share
   //   share_i = static_fraction[i] * S + dynamic_fraction[i] * (measured - S)
@@ -115,6 +142,8 @@ class OnlineDisaggregator {
   // the model fits the card).
   [[nodiscard]] double forgetting_speedup() const;
   [[nodiscard]] std::size_t frames_learnt() const { return frames_learnt_; }
+  // The sensor lag (time constant, s) the model currently learns with.
+  [[nodiscard]] double sensor_lag_s() const { return settings_.lag_candidates_s[lag_choice_]; }
 
   // What was learnt (everything but the current frame), for a warm restart; and taking it back.
   // restore() throws InputError naming the field under `where` that does not fit, and then
@@ -123,6 +152,7 @@ class OnlineDisaggregator {
   void restore(const nlohmann::json& state, const std::string& where);
 
  private:
+  [[nodiscard]] nlohmann::json save_lag() const;
   void forget(double static_keep, double dynamic_keep);
   void anchor(double keep);
 
@@ -136,6 +166,11 @@ class OnlineDisaggregator {
   double noise_floor_variance_;
   double surprise_ = 1.0;  // running mean of squared normalised innovations
   std::size_t frames_learnt_ = 0;
+  // Sensor lag: per candidate, the features through its lag and its one-step mean square error.
+  std::array<Vector, OnlineSettings::kLagCandidates> lagged_h_;
+  std::array<double, OnlineSettings::kLagCandidates> lag_mse_{};
+  std::size_t lag_choice_ = 0;
+  bool lag_started_ = false;
 
   // The current frame.
   Vector h_;  // [ψ, Σ_i φ_i]

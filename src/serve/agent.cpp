@@ -10,12 +10,13 @@
 namespace migpower {
 
 Agent::Agent(LiveAttribution attribution, AgentIdentity identity, OpenSource open,
-             AgentOptions options, LiveClock& clock)
+             AgentOptions options, LiveClock& clock, LedgerWriter* ledger)
     : attribution_(std::move(attribution)),
       identity_(std::move(identity)),
       open_(std::move(open)),
       options_(std::move(options)),
       clock_(clock),
+      ledger_(ledger),
       snapshot_(std::make_shared<const LiveSnapshot>(attribution_.snapshot())) {}
 
 std::shared_ptr<const LiveSnapshot> Agent::snapshot() const {
@@ -24,13 +25,24 @@ std::shared_ptr<const LiveSnapshot> Agent::snapshot() const {
 }
 
 void Agent::publish() {
+  if (ledger_ != nullptr) attribution_.set_ledger_health(ledger_->health());
   auto next = std::make_shared<const LiveSnapshot>(attribution_.snapshot());
   const std::lock_guard lock(mutex_);
   snapshot_ = std::move(next);
 }
 
 void Agent::load_state() {
-  if (options_.state_path.empty()) return;
+  if (ledger_ != nullptr) {
+    if (const std::optional<LedgerTotals> totals = ledger_->totals()) {
+      attribution_.seed_totals(*totals);
+      std::cerr << "migpower: energy counters continue from the ledger's sums ("
+                << totals->instances.size() << " instances)\n";
+    }
+  }
+  if (options_.state_path.empty()) {
+    publish();
+    return;
+  }
   const std::optional<std::string> refused =
       load_agent_state(options_.state_path, identity_, attribution_);
   if (!refused) {
@@ -68,6 +80,10 @@ void Agent::read_until_failure(FrameSource& source, const std::atomic<bool>& sto
     const double now = clock_.now_s();
     try {
       attribution_.add(frame, now);
+      if (ledger_ != nullptr) {
+        ledger_->add(frame, attribution_.last_attribution(), attribution_.last_joules_per_watt(),
+                     {});
+      }
     } catch (const InputError& error) {
       attribution_.count_source_error("frame");
       std::cerr << "migpower: frame of " << frame.gpu_uuid << " skipped: " << error.what() << "\n";
@@ -105,6 +121,7 @@ void Agent::run(const std::atomic<bool>& stop) {
       clock_.sleep_until(clock_.now_s() + options_.retry_s, &stop);
     }
   }
+  if (ledger_ != nullptr) ledger_->finish(5.0);
   publish();
   save_state();
   // A finished replay keeps its last values served until the agent is stopped.

@@ -8,6 +8,7 @@
 
 #include "core/frame.hpp"
 #include "export/live_snapshot.hpp"
+#include "serve/ledger_writer.hpp"
 #include "serve/live_attribution.hpp"
 #include "sources/live_clock.hpp"
 
@@ -29,8 +30,9 @@ class Agent {
   // Opens the source afresh: called at start and after each failure.
   using OpenSource = std::function<std::unique_ptr<FrameSource>()>;
 
+  // `ledger` (may be null) gets every attributed frame; it must outlive the agent.
   Agent(LiveAttribution attribution, AgentIdentity identity, OpenSource open, AgentOptions options,
-        LiveClock& clock);
+        LiveClock& clock, LedgerWriter* ledger = nullptr);
 
   // Runs until *stop (set by a signal handler, which then calls wake_live_sleepers()). Saves the
   // state every state_every_s and once more on the way out.
@@ -40,7 +42,8 @@ class Agent {
   // of a pointer.
   [[nodiscard]] std::shared_ptr<const LiveSnapshot> snapshot() const;
 
-  // Loads the --state file, if any (before run). Messages go to stderr.
+  // Loads the --state file, if any, then the ledger's sums for the counters (before run).
+  // Messages go to stderr.
   void load_state();
 
  private:
@@ -53,6 +56,7 @@ class Agent {
   OpenSource open_;
   AgentOptions options_;
   LiveClock& clock_;
+  LedgerWriter* ledger_;
   double next_save_s_ = 0.0;
   mutable std::mutex mutex_;  // guards snapshot_ (the pointer, not the value)
   std::shared_ptr<const LiveSnapshot> snapshot_;

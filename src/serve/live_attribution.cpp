@@ -73,6 +73,10 @@ double LiveAttribution::restore_card(const Frame& frame) {
   if (online != nullptr && saved.contains("model") && !saved["model"].is_null()) {
     online->restore_card(frame.gpu_uuid, saved["model"], where + ".model");
   }
+  if (seeded_) {  // the ledger's sums were taken instead of the file's counters
+    count_event("warm_start");
+    return seeded_card_j_[frame.gpu_uuid];
+  }
   for (const nlohmann::json& instance : saved.value("instances", nlohmann::json::array())) {
     Totals& totals = totals_[{frame.gpu_uuid, instance.value("gpu_i_id", 0),
                               instance.value("profile", std::string())}];
@@ -88,7 +92,11 @@ void LiveAttribution::add(const Frame& frame, double wall_s) {
   const bool known = std::any_of(snapshot_.cards.begin(), snapshot_.cards.end(),
                                  [&](const LiveCard& c) { return c.gpu_uuid == frame.gpu_uuid; });
   // A card's saved state goes back into the model before its first frame is attributed.
-  const double restored_energy_j = known ? 0.0 : restore_card(frame);
+  double restored_energy_j = 0.0;
+  if (!known) {
+    restored_energy_j = restore_card(frame);
+    if (seeded_) restored_energy_j = seeded_card_j_[frame.gpu_uuid];
+  }
   attributor_.attribute(frame, attribution_);
   ledger_.add(frame, attribution_);  // throws, recording nothing, for time going back
   LiveCard& card = card_for(frame);
@@ -150,6 +158,14 @@ void LiveAttribution::update_residual(LiveCard& card, const Frame& frame, double
     it->second = keep * it->second + (1.0 - keep) * residual * residual;
   }
   card.residual_w = std::sqrt(it->second);
+}
+
+void LiveAttribution::seed_totals(const LedgerTotals& totals) {
+  seeded_ = true;
+  for (const auto& [key, energy] : totals.instances) {
+    totals_[key] = Totals{energy.energy_j, energy.static_j, energy.dynamic_j};
+  }
+  seeded_card_j_ = totals.cards_measured_j;
 }
 
 nlohmann::json LiveAttribution::save_state() const {

@@ -12,6 +12,7 @@
 #include "core/shares.hpp"
 #include "export/live_snapshot.hpp"
 #include "ledger/energy_ledger.hpp"
+#include "ledger/ledger_store.hpp"
 
 namespace migpower {
 
@@ -40,6 +41,14 @@ class LiveAttribution {
   void set_source_ended() { snapshot_.source_ended = true; }
 
   [[nodiscard]] const LiveSnapshot& snapshot() const { return snapshot_; }
+  // The frame last added, as the ledger needs it.
+  [[nodiscard]] const FrameAttribution& last_attribution() const { return attribution_; }
+  [[nodiscard]] double last_joules_per_watt() const { return ledger_.last_joules_per_watt(); }
+  void set_ledger_health(const LedgerHealth& health) { snapshot_.ledger = health; }
+
+  // The energy counters continue from these (the ledger's sums) rather than from 0 or from a
+  // --state file: the ledger is what was billed.
+  void seed_totals(const LedgerTotals& totals);
 
   // The learnt state and the energy counters of every card, as the --state file holds them.
   [[nodiscard]] nlohmann::json save_state() const;
@@ -72,6 +81,8 @@ class LiveAttribution {
   std::map<std::string, std::string> layouts_;     // by uuid: the latest frame's layout
   std::map<std::string, nlohmann::json> pending_;  // saved cards not seen yet, by uuid
   std::map<std::string, double> residual_ms_;      // by uuid: running mean square
+  std::map<std::string, double> seeded_card_j_;    // by uuid: the ledger's measured sums
+  bool seeded_ = false;
 };
 
 // A card's MIG layout as text, "1:3g.20gb 2:2g.10gb ...", to compare two frames or a state file.

@@ -49,6 +49,7 @@ double relative_voltage(const CardPhysics& p, double clock_mhz) {
 }
 
 double clock_factor(const CardPhysics& p, double clock_mhz) {
+  if (p.clock_exponent > 0.0) return std::pow(clock_mhz / p.max_clock_mhz, p.clock_exponent);
   const double v = relative_voltage(p, clock_mhz);
   return clock_mhz / p.max_clock_mhz * v * v;
 }
@@ -62,15 +63,27 @@ double static_power_w(const CardPhysics& p, double temperature_c, double clock_m
 
 DynamicDemand dynamic_demand(const CardPhysics& p, const ActivityVector& a, double sm_share,
                              double memory_share) {
+  // A physics family may bend the activity response (x^e); the nominal card is linear in it.
+  const auto bend = [&](double x) {
+    return p.activity_exponent == 1.0 ? x : std::pow(x, p.activity_exponent);
+  };
   const double sm = at(a, Activity::sm);
   const double dram = at(a, Activity::dram);
-  const double compute = p.gr_w * at(a, Activity::gr_engine) + p.sm_w * saturate(sm, p.sm_curve) +
-                         p.occupancy_w * at(a, Activity::sm_occupancy) +
-                         p.tensor_w * saturate(at(a, Activity::tensor), p.tensor_curve) +
-                         p.fp64_w * at(a, Activity::fp64) +
-                         p.fp32_w * saturate(at(a, Activity::fp32), p.fp32_curve) +
-                         p.fp16_w * at(a, Activity::fp16) + p.sm_dram_w * sm * dram;
-  return {sm_share * compute, memory_share * p.dram_w * saturate(dram, p.dram_curve)};
+  double compute = p.gr_w * at(a, Activity::gr_engine) + p.sm_w * saturate(bend(sm), p.sm_curve) +
+                   p.occupancy_w * at(a, Activity::sm_occupancy) +
+                   p.tensor_w * saturate(bend(at(a, Activity::tensor)), p.tensor_curve) +
+                   p.fp64_w * at(a, Activity::fp64) +
+                   p.fp32_w * saturate(bend(at(a, Activity::fp32)), p.fp32_curve) +
+                   p.fp16_w * at(a, Activity::fp16) + p.sm_dram_w * sm * dram;
+  double memory = memory_share * p.dram_w * saturate(bend(dram), p.dram_curve);
+  if (p.tensor_dram_w != 0.0) compute += p.tensor_dram_w * at(a, Activity::tensor) * dram;
+  compute *= sm_share;
+  if (p.memory_sm_clock_fraction != 0.0) {
+    // Part of the memory system (controllers, PHY) on the SM clock's domain.
+    compute += p.memory_sm_clock_fraction * memory;
+    memory *= 1.0 - p.memory_sm_clock_fraction;
+  }
+  return {compute, memory};
 }
 
 double highest_clock_within(const CardPhysics& p, double temperature_c, DynamicDemand total,

@@ -41,6 +41,11 @@ struct CardPhysics {
   double tensor_curve = 0.6;
   double fp32_curve = 0.3;
   double dram_curve = 0.4;
+  // Physics families (sim/physics_family.hpp) move these; the defaults are the nominal card.
+  double tensor_dram_w = 0.0;      // a second cross term, Tensor pipes with DRAM, SM clock
+  double activity_exponent = 1.0;  // SM, Tensor, FP32 and DRAM activity raised to this first
+  double clock_exponent = 0.0;     // > 0: compute power follows (f / fmax)^this, not f·V(f)²
+  double memory_sm_clock_fraction = 0.0;  // the part of HBM power that follows the SM clock
 
   // First-order thermal model.
   double ambient_c = 25.0;
@@ -63,7 +68,8 @@ struct CardPhysics {
 
 [[nodiscard]] double relative_voltage(const CardPhysics& p, double clock_mhz);
 
-// Dynamic power relative to max clock: (f / fmax) * V(f)^2, about (f / fmax)^2.3 near the top.
+// Dynamic power relative to max clock: (f / fmax) * V(f)^2, about (f / fmax)^2.3 near the top
+// ((f / fmax)^clock_exponent when a physics family sets one).
 [[nodiscard]] double clock_factor(const CardPhysics& p, double clock_mhz);
 
 [[nodiscard]] double static_power_w(const CardPhysics& p, double temperature_c, double clock_mhz);

@@ -9,6 +9,7 @@
 #include "core/catalog.hpp"
 #include "core/error.hpp"
 #include "sim/physics.hpp"
+#include "sim/physics_family.hpp"
 #include "sim/random.hpp"
 #include "sim/scenarios.hpp"
 #include "sim/workload.hpp"
@@ -18,7 +19,6 @@ namespace {
 
 constexpr double kMaxSubstep_s = 0.1;  // physics step: at most this, at least 10 a frame
 constexpr int kMinSubsteps = 10;
-constexpr double kSensorNoise_w = 1.0;          // standard deviation of the power reading
 constexpr double kEnergyCounterStart_mj = 1e9;  // the counter runs since the driver loaded
 
 std::uint64_t fnv1a(std::string_view text, std::uint64_t basis) {
@@ -75,6 +75,7 @@ struct Simulator::State {
   SimulationOptions options;
   const GpuModel* model = nullptr;
   CardPhysics physics;
+  PhysicsDraw draw;  // the physics family's sensor and cap; its card part is in `physics`
   double power_limit_w = 0.0;
   std::string uuid;
   std::string gpu_model;  // as NVML names it
@@ -89,6 +90,8 @@ struct Simulator::State {
   double temperature_c = 0.0;
   double clock_mhz = 0.0;
   double energy_mj = kEnergyCounterStart_mj;
+  double sensor_w = 0.0;  // a sensor with its own averaging window: its state
+  bool sensor_started = false;
 
   void simulate_frame(double& mean_power_w);
 };
@@ -122,7 +125,12 @@ Simulator::Simulator(SimulationOptions options) : state_(std::make_unique<State>
   s.model = find_gpu_model(spec->gpu_model);
   if (s.model == nullptr) throw InputError("scenario GPU model unknown: " + spec->gpu_model);
   s.physics = card_physics(*s.model);
+  s.draw = draw_physics(options.physics, options.physics_seed);
+  apply_physics_draw(s.draw, s.physics);
   s.power_limit_w = spec->power_limit_w.value_or(s.model->tdp_w);
+  if (s.draw.power_cap_fraction) {
+    s.power_limit_w = std::min(s.power_limit_w, *s.draw.power_cap_fraction * s.model->tdp_w);
+  }
   s.uuid = fake_uuid(spec->name);
   s.gpu_model = spec->gpu_model;
 
@@ -190,6 +198,13 @@ void Simulator::State::simulate_frame(double& mean_power_w) {
           scale * inst.demand.compute_w + inst.demand.memory_w + inst.static_share * static_w;
     }
     power_sum_w += power_w;
+    if (draw.sensor_window_s > 0.0) {
+      // A sensor with its own first-order averaging window, read at the frame's end.
+      sensor_w = sensor_started
+                     ? power_w + (sensor_w - power_w) * std::exp(-dt_s / draw.sensor_window_s)
+                     : power_w;
+      sensor_started = true;
+    }
     energy_mj += power_w * dt_s * 1000.0;
     temperature_c = thermal_step(physics, temperature_c, power_w, dt_s);
   }
@@ -211,8 +226,13 @@ bool Simulator::next(Frame& out) {
   out.timestamp_text.assign(buf);
   out.gpu_uuid.assign(s.uuid);
   out.gpu_model.assign(s.gpu_model);
-  // The sensor averages over the frame interval, adds noise, and reports milliwatts.
-  const double reading = mean_power_w + kSensorNoise_w * s.sensor_rng.normal();
+  // The sensor averages over the frame interval (nominal) or its own window, adds noise, and
+  // reports milliwatts.
+  const double sensed_w = s.draw.sensor_window_s > 0.0 ? s.sensor_w : mean_power_w;
+  const double noise_sd_w = s.draw.sensor_noise_fraction > 0.0
+                                ? s.draw.sensor_noise_w + s.draw.sensor_noise_fraction * sensed_w
+                                : s.draw.sensor_noise_w;
+  const double reading = sensed_w + noise_sd_w * s.sensor_rng.normal();
   out.power_w = std::round(reading * 1000.0) / 1000.0;
   out.energy_mj = std::floor(s.energy_mj);
   // Clocks move in steps of the card's clock grid.

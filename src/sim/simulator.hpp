@@ -15,6 +15,10 @@ struct SimulationOptions {
   double duration_s = 600.0;
   double interval_s = 1.0;                  // frame period
   double start_timestamp_s = 1767225600.0;  // 2026-01-01T00:00:00Z
+  // The card's physics (sim/physics_family.hpp): "nominal" is docs/simulator.md's card;
+  // "random" draws every unknown from physics_seed; other names vary one axis.
+  std::string physics = "nominal";
+  std::uint64_t physics_seed = 1;
 };
 
 struct ScenarioInfo {

@@ -4,9 +4,11 @@
 
 #include <cmath>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "core/catalog.hpp"
+#include "core/error.hpp"
 #include "model/features.hpp"
 #include "model/synthetic_card.hpp"
 
@@ -220,13 +222,53 @@ TEST(OnlineDisaggregator, UncertaintyShrinksAsDataArrive) {
 
 TEST(OnlineDisaggregator, ALoneInstancesShareIsAsUncertainAsTheReading) {
   // One instance takes all the static and all the dynamic power: its share is the measured power,
-  // so its uncertainty is the noise alone, whatever the coefficients' uncertainty.
-  OnlineDisaggregator model(OnlinePrior::for_card(&a100(), {}, 0.0));
+  // so its uncertainty is the noise alone (through the calibration's factors), whatever the
+  // coefficients' uncertainty.
+  const OnlineSettings settings;
+  OnlineDisaggregator model(OnlinePrior::for_card(&a100(), {}, 0.0), settings);
   const std::vector<FeatureVector> phi = {full_card_features(0.8, 0.4)};
   model.begin_frame(kCoolFullClock, phi, 0.0);
   std::vector<double> sd(1);
   model.share_sd(std::vector<double>{1.0}, std::vector<double>{1.0}, false, sd);
-  EXPECT_NEAR(sd[0], model.noise_sd_w(), 1e-6 * model.noise_sd_w());
+  const double expected = settings.sd_scale * settings.sd_noise_scale * model.noise_sd_w();
+  EXPECT_NEAR(sd[0], expected, 1e-6 * expected);
+}
+
+TEST(OnlineDisaggregator, IdentifiabilityGrowsWithDataAndIsOneWhenIdle) {
+  OnlineDisaggregator model(OnlinePrior::for_card(&a100(), {}, 0.0));
+  const std::vector<FeatureVector> phi = {full_card_features(0.8, 0.4), FeatureVector{}};
+  model.begin_frame(kCoolFullClock, phi, 0.0);
+  EXPECT_DOUBLE_EQ(model.identifiability(0), 0.0);  // all prior
+  EXPECT_DOUBLE_EQ(model.identifiability(1), 1.0);  // idle: nothing to split
+  Driver driver(SyntheticOptions{});
+  driver.run_until(1800.0, [&](double t) {
+    if (t < 1799.0) return;
+    for (std::size_t i = 0; i < 4; ++i) {
+      EXPECT_GT(driver.model().identifiability(i), 0.9) << i;
+      EXPECT_LE(driver.model().identifiability(i), 1.0) << i;
+    }
+  });
+}
+
+TEST(OnlineDisaggregator, SavesAndRestoresTheSensorLagToo) {
+  Driver driver(SyntheticOptions{});
+  driver.run_until(300.0);
+  const nlohmann::json saved = driver.model().save();
+  ASSERT_TRUE(saved.contains("sensor_lag"));
+  OnlineDisaggregator restored(OnlinePrior{100.0, 400.0});
+  restored.restore(saved, "state");
+  EXPECT_EQ(restored.save(), saved);
+  EXPECT_DOUBLE_EQ(restored.sensor_lag_s(), driver.model().sensor_lag_s());
+  // A state saved before the sensor lag existed still restores, the lag starting afresh.
+  nlohmann::json older = saved;
+  older.erase("sensor_lag");
+  OnlineDisaggregator from_older(OnlinePrior{100.0, 400.0});
+  from_older.restore(older, "state");
+  EXPECT_EQ(from_older.coefficients(), driver.model().coefficients());
+  EXPECT_DOUBLE_EQ(from_older.sensor_lag_s(), 0.0);
+  nlohmann::json broken = saved;
+  broken["sensor_lag"]["choice"] = 99;
+  EXPECT_THROW(from_older.restore(broken, "state"), InputError);
 }
 
 TEST(OnlineDisaggregator, IgnoresANonFiniteReading) {

@@ -1,0 +1,270 @@
+#include "ledger/postgres_ledger.hpp"
+
+#include <libpq-fe.h>
+
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace migpower {
+namespace {
+
+// The same logical schema as sqlite_schema.cpp, in PostgreSQL's types; one step per version.
+const std::vector<std::string>& migrations() {
+  static const std::vector<std::string> steps = {
+      R"sql(
+CREATE TABLE card_energy (
+  node text NOT NULL, gpu_uuid text NOT NULL, gpu_model text NOT NULL,
+  bucket_start bigint NOT NULL, bucket_seconds bigint NOT NULL,
+  segment_start double precision NOT NULL,
+  measured_j double precision NOT NULL, unattributed_j double precision NOT NULL,
+  frames bigint NOT NULL, method text NOT NULL, idle_policy text NOT NULL,
+  migpower_version text NOT NULL,
+  PRIMARY KEY (gpu_uuid, bucket_start, segment_start));
+CREATE TABLE instance_energy (
+  node text NOT NULL, gpu_uuid text NOT NULL, gpu_i_id integer NOT NULL,
+  profile text NOT NULL, tenant text NOT NULL,
+  bucket_start bigint NOT NULL, bucket_seconds bigint NOT NULL,
+  segment_start double precision NOT NULL,
+  energy_j double precision NOT NULL, static_j double precision NOT NULL,
+  dynamic_j double precision NOT NULL, method text NOT NULL, idle_policy text NOT NULL,
+  migpower_version text NOT NULL,
+  PRIMARY KEY (gpu_uuid, gpu_i_id, profile, tenant, bucket_start, segment_start));
+)sql",
+      R"sql(
+ALTER TABLE card_energy ADD COLUMN carbon_location_g double precision,
+  ADD COLUMN carbon_market_g double precision, ADD COLUMN intensity_g_per_kwh double precision,
+  ADD COLUMN carbon_source text NOT NULL DEFAULT 'none', ADD COLUMN cost double precision,
+  ADD COLUMN currency text NOT NULL DEFAULT '';
+ALTER TABLE instance_energy ADD COLUMN carbon_location_g double precision,
+  ADD COLUMN carbon_market_g double precision, ADD COLUMN intensity_g_per_kwh double precision,
+  ADD COLUMN carbon_source text NOT NULL DEFAULT 'none', ADD COLUMN cost double precision,
+  ADD COLUMN currency text NOT NULL DEFAULT '';
+)sql",
+      R"sql(
+CREATE INDEX instance_energy_by_time ON instance_energy (bucket_start);
+CREATE INDEX card_energy_by_time ON card_energy (bucket_start);
+CREATE VIEW tenant_energy_daily AS
+  SELECT tenant, to_timestamp(bucket_start)::date AS day,
+         sum(energy_j) / 3.6e6 AS energy_kwh,
+         sum(carbon_location_g) / 1000.0 AS carbon_location_kg,
+         sum(carbon_market_g) / 1000.0 AS carbon_market_kg,
+         sum(cost) AS cost, max(currency) AS currency
+  FROM instance_energy GROUP BY tenant, day;
+)sql",
+  };
+  return steps;
+}
+
+constexpr long long kMigrationLock = 0x6d6967706f776572;  // "migpower"
+
+using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+std::string number(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.17g", value);
+  return buffer;
+}
+
+// Parameters as text, with NULL for a missing optional.
+class Params {
+ public:
+  Params& text(std::string value) {
+    values_.push_back(std::move(value));
+    nulls_.push_back(false);
+    return *this;
+  }
+  Params& real(double value) { return text(number(value)); }
+  Params& integer(long long value) { return text(std::to_string(value)); }
+  Params& optional(const std::optional<double>& value) {
+    if (value) return real(*value);
+    values_.emplace_back();
+    nulls_.push_back(true);
+    return *this;
+  }
+  Params& carbon(const BucketCarbon& c) {
+    return optional(c.location_g)
+        .optional(c.market_g)
+        .optional(c.intensity_g_kwh)
+        .text(c.carbon_source.empty() ? "none" : c.carbon_source)
+        .optional(c.cost)
+        .text(c.currency);
+  }
+  [[nodiscard]] std::vector<const char*> pointers() const {
+    std::vector<const char*> out;
+    for (std::size_t i = 0; i < values_.size(); ++i) {
+      out.push_back(nulls_[i] ? nullptr : values_[i].c_str());
+    }
+    return out;
+  }
+
+ private:
+  std::vector<std::string> values_;
+  std::vector<bool> nulls_;
+};
+
+}  // namespace
+
+std::string without_password(const std::string& url) {
+  // postgresql://user:password@host/db -> postgresql://user:***@host/db
+  const std::size_t scheme = url.find("://");
+  const std::size_t at = url.find('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
+  const std::size_t colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
+PostgresLedger::PostgresLedger(const std::string& url)
+    : url_(url), safe_url_(without_password(url)) {
+  connect();
+}
+
+PostgresLedger::~PostgresLedger() { PQfinish(connection_); }
+
+void PostgresLedger::connect() {
+  PQfinish(connection_);
+  connection_ = PQconnectdb(url_.c_str());
+  if (PQstatus(connection_) != CONNECTION_OK) {
+    const std::string message = PQerrorMessage(connection_);
+    PQfinish(connection_);
+    connection_ = nullptr;
+    throw InputError("cannot connect to ledger " + safe_url_ + ": " + message);
+  }
+  exec("SET client_min_messages = warning");
+  exec("SELECT pg_advisory_lock(" + std::to_string(kMigrationLock) + ")");
+  try {
+    exec("CREATE TABLE IF NOT EXISTS migpower_schema (version integer NOT NULL)");
+    Result version(PQexec(connection_, "SELECT max(version) FROM migpower_schema"), &PQclear);
+    const char* text =
+        PQgetisnull(version.get(), 0, 0) != 0 ? "0" : PQgetvalue(version.get(), 0, 0);
+    const auto current = static_cast<std::size_t>(std::stoul(text));
+    if (current > migrations().size()) {
+      throw InputError("ledger " + safe_url_ + " has schema version " + std::to_string(current) +
+                       ", newer than this migpower's " + std::to_string(migrations().size()));
+    }
+    for (std::size_t k = current; k < migrations().size(); ++k) {
+      exec("BEGIN");
+      exec(migrations()[k]);
+      exec("INSERT INTO migpower_schema VALUES (" + std::to_string(k + 1) + ")");
+      exec("COMMIT");
+    }
+  } catch (...) {
+    PQexec(connection_, "ROLLBACK");
+    PQexec(connection_,
+           ("SELECT pg_advisory_unlock(" + std::to_string(kMigrationLock) + ")").c_str());
+    throw;
+  }
+  exec("SELECT pg_advisory_unlock(" + std::to_string(kMigrationLock) + ")");
+}
+
+void PostgresLedger::exec(const std::string& sql) {
+  Result result(PQexec(connection_, sql.c_str()), &PQclear);
+  const ExecStatusType status = PQresultStatus(result.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    throw InputError("ledger " + safe_url_ + ": " + PQerrorMessage(connection_));
+  }
+}
+
+void PostgresLedger::write(const BucketBatch& batch) {
+  if (connection_ == nullptr || PQstatus(connection_) != CONNECTION_OK) connect();
+  const BucketProvenance& p = batch.provenance;
+  const auto run = [&](const char* sql, const Params& params) {
+    const std::vector<const char*> values = params.pointers();
+    Result result(PQexecParams(connection_, sql, static_cast<int>(values.size()), nullptr,
+                               values.data(), nullptr, nullptr, 0),
+                  &PQclear);
+    if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+      throw InputError("ledger " + safe_url_ + ": " + PQerrorMessage(connection_));
+    }
+  };
+  try {
+    exec("BEGIN");
+    const CardBucket& c = batch.card;
+    run("INSERT INTO card_energy (node, gpu_uuid, gpu_model, bucket_start, bucket_seconds, "
+        "segment_start, measured_j, unattributed_j, frames, method, idle_policy, "
+        "migpower_version, carbon_location_g, carbon_market_g, intensity_g_per_kwh, "
+        "carbon_source, cost, currency) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+        "$12, $13, $14, $15, $16, $17, $18) ON CONFLICT DO NOTHING",
+        Params()
+            .text(p.node)
+            .text(c.gpu_uuid)
+            .text(c.gpu_model)
+            .integer(c.bucket_start_s)
+            .integer(c.bucket_seconds)
+            .real(c.segment_start_s)
+            .real(c.measured_j)
+            .real(c.unattributed_j)
+            .integer(c.frames)
+            .text(p.method)
+            .text(p.idle_policy)
+            .text(p.migpower_version)
+            .carbon(c.carbon));
+    for (const InstanceBucket& i : batch.instances) {
+      run("INSERT INTO instance_energy (node, gpu_uuid, gpu_i_id, profile, tenant, bucket_start, "
+          "bucket_seconds, segment_start, energy_j, static_j, dynamic_j, method, idle_policy, "
+          "migpower_version, carbon_location_g, carbon_market_g, intensity_g_per_kwh, "
+          "carbon_source, cost, currency) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+          "$12, $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT DO NOTHING",
+          Params()
+              .text(p.node)
+              .text(i.gpu_uuid)
+              .integer(i.gpu_i_id)
+              .text(i.profile)
+              .text(i.tenant)
+              .integer(i.bucket_start_s)
+              .integer(i.bucket_seconds)
+              .real(i.segment_start_s)
+              .real(i.energy_j)
+              .real(i.static_j)
+              .real(i.dynamic_j)
+              .text(p.method)
+              .text(p.idle_policy)
+              .text(p.migpower_version)
+              .carbon(i.carbon));
+    }
+    exec("COMMIT");
+  } catch (...) {
+    if (connection_ != nullptr) PQexec(connection_, "ROLLBACK");
+    throw;
+  }
+}
+
+LedgerTotals PostgresLedger::totals(const std::string& node) {
+  if (connection_ == nullptr || PQstatus(connection_) != CONNECTION_OK) connect();
+  LedgerTotals totals;
+  const char* values[] = {node.c_str()};
+  Result instances(PQexecParams(connection_,
+                                "SELECT gpu_uuid, gpu_i_id, profile, sum(energy_j), sum(static_j), "
+                                "sum(dynamic_j) FROM instance_energy WHERE $1 = '' OR node = $1 "
+                                "GROUP BY gpu_uuid, gpu_i_id, profile",
+                                1, nullptr, values, nullptr, nullptr, 0),
+                   &PQclear);
+  if (PQresultStatus(instances.get()) != PGRES_TUPLES_OK) {
+    throw InputError("ledger " + safe_url_ + ": " + PQerrorMessage(connection_));
+  }
+  for (int r = 0; r < PQntuples(instances.get()); ++r) {
+    totals
+        .instances[{PQgetvalue(instances.get(), r, 0), std::stoi(PQgetvalue(instances.get(), r, 1)),
+                    PQgetvalue(instances.get(), r, 2)}] = {
+        std::stod(PQgetvalue(instances.get(), r, 3)), std::stod(PQgetvalue(instances.get(), r, 4)),
+        std::stod(PQgetvalue(instances.get(), r, 5))};
+  }
+  Result cards(PQexecParams(connection_,
+                            "SELECT gpu_uuid, sum(measured_j) FROM card_energy WHERE $1 = '' OR "
+                            "node = $1 GROUP BY gpu_uuid",
+                            1, nullptr, values, nullptr, nullptr, 0),
+               &PQclear);
+  if (PQresultStatus(cards.get()) != PGRES_TUPLES_OK) {
+    throw InputError("ledger " + safe_url_ + ": " + PQerrorMessage(connection_));
+  }
+  for (int r = 0; r < PQntuples(cards.get()); ++r) {
+    totals.cards_measured_j[PQgetvalue(cards.get(), r, 0)] =
+        std::stod(PQgetvalue(cards.get(), r, 1));
+  }
+  return totals;
+}
+
+}  // namespace migpower

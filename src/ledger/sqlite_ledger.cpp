@@ -1,0 +1,212 @@
+#include "ledger/sqlite_ledger.hpp"
+
+#include <sqlite3.h>
+
+#include "core/error.hpp"
+
+namespace migpower {
+namespace {
+
+// A prepared statement, finalized on scope exit.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql, const std::string& where) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &statement_, nullptr) != SQLITE_OK) {
+      throw InputError(where + ": " + sqlite3_errmsg(db));
+    }
+  }
+  ~Statement() { sqlite3_finalize(statement_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& text(int index, const std::string& value) {
+    sqlite3_bind_text(statement_, index, value.c_str(), static_cast<int>(value.size()),
+                      SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& integer(int index, std::int64_t value) {
+    sqlite3_bind_int64(statement_, index, value);
+    return *this;
+  }
+  Statement& real(int index, double value) {
+    sqlite3_bind_double(statement_, index, value);
+    return *this;
+  }
+  Statement& optional(int index, const std::optional<double>& value) {
+    if (value) return real(index, *value);
+    sqlite3_bind_null(statement_, index);
+    return *this;
+  }
+  // Runs to completion; throws on an error.
+  void run(const std::string& where) {
+    if (sqlite3_step(statement_) != SQLITE_DONE) {
+      throw InputError(where + ": " + sqlite3_errmsg(db_));
+    }
+    sqlite3_reset(statement_);
+    sqlite3_clear_bindings(statement_);
+  }
+  bool row() { return sqlite3_step(statement_) == SQLITE_ROW; }
+  [[nodiscard]] std::string column_text(int index) const {
+    const auto* text = sqlite3_column_text(statement_, index);
+    return text == nullptr ? std::string() : reinterpret_cast<const char*>(text);
+  }
+  [[nodiscard]] double column_real(int index) const {
+    return sqlite3_column_double(statement_, index);
+  }
+  [[nodiscard]] std::int64_t column_integer(int index) const {
+    return sqlite3_column_int64(statement_, index);
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* statement_ = nullptr;
+};
+
+void bind_carbon(Statement& statement, int first, const BucketCarbon& carbon) {
+  statement.optional(first, carbon.location_g)
+      .optional(first + 1, carbon.market_g)
+      .optional(first + 2, carbon.intensity_g_kwh)
+      .text(first + 3, carbon.carbon_source.empty() ? "none" : carbon.carbon_source)
+      .optional(first + 4, carbon.cost)
+      .text(first + 5, carbon.currency);
+}
+
+}  // namespace
+
+SqliteLedger::SqliteLedger(const std::string& path) : path_(path) {
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
+    const std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw InputError("cannot open ledger " + path + ": " + message);
+  }
+  sqlite3_busy_timeout(db_, 5000);  // another process (a query) may hold the lock briefly
+  try {
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=FULL");
+    const auto& migrations = sqlite_ledger_migrations();
+    const int version = schema_version();
+    if (version > static_cast<int>(migrations.size())) {
+      throw InputError("ledger " + path + " has schema version " + std::to_string(version) +
+                       ", newer than this migpower's " + std::to_string(migrations.size()));
+    }
+    for (auto k = static_cast<std::size_t>(version); k < migrations.size(); ++k) {
+      exec("BEGIN IMMEDIATE");
+      try {
+        exec(migrations[k]);
+        exec("PRAGMA user_version=" + std::to_string(k + 1));
+        exec("COMMIT");
+      } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+      }
+    }
+  } catch (...) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+SqliteLedger::~SqliteLedger() { sqlite3_close(db_); }
+
+void SqliteLedger::exec(const std::string& sql) {
+  char* error = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+    const std::string message = error != nullptr ? error : sqlite3_errmsg(db_);
+    sqlite3_free(error);
+    throw InputError("ledger " + path_ + ": " + message);
+  }
+}
+
+int SqliteLedger::schema_version() {
+  Statement statement(db_, "PRAGMA user_version", "ledger " + path_);
+  return statement.row() ? static_cast<int>(statement.column_integer(0)) : 0;
+}
+
+void SqliteLedger::write(const BucketBatch& batch) {
+  const std::string where = "ledger " + path_;
+  const BucketProvenance& p = batch.provenance;
+  exec("BEGIN IMMEDIATE");
+  try {
+    Statement card(db_,
+                   "INSERT INTO card_energy (node, gpu_uuid, gpu_model, bucket_start, "
+                   "bucket_seconds, segment_start, measured_j, unattributed_j, frames, method, "
+                   "idle_policy, migpower_version, carbon_location_g, carbon_market_g, "
+                   "intensity_g_per_kwh, carbon_source, cost, currency) VALUES (?1, ?2, ?3, ?4, "
+                   "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
+                   "ON CONFLICT DO NOTHING",
+                   where);
+    const CardBucket& c = batch.card;
+    card.text(1, p.node)
+        .text(2, c.gpu_uuid)
+        .text(3, c.gpu_model)
+        .integer(4, c.bucket_start_s)
+        .integer(5, c.bucket_seconds)
+        .real(6, c.segment_start_s)
+        .real(7, c.measured_j)
+        .real(8, c.unattributed_j)
+        .integer(9, c.frames)
+        .text(10, p.method)
+        .text(11, p.idle_policy)
+        .text(12, p.migpower_version);
+    bind_carbon(card, 13, c.carbon);
+    card.run(where);
+    Statement instance(db_,
+                       "INSERT INTO instance_energy (node, gpu_uuid, gpu_i_id, profile, tenant, "
+                       "bucket_start, bucket_seconds, segment_start, energy_j, static_j, "
+                       "dynamic_j, method, idle_policy, migpower_version, carbon_location_g, "
+                       "carbon_market_g, intensity_g_per_kwh, carbon_source, cost, currency) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+                       "?15, ?16, ?17, ?18, ?19, ?20) ON CONFLICT DO NOTHING",
+                       where);
+    for (const InstanceBucket& i : batch.instances) {
+      instance.text(1, p.node)
+          .text(2, i.gpu_uuid)
+          .integer(3, i.gpu_i_id)
+          .text(4, i.profile)
+          .text(5, i.tenant)
+          .integer(6, i.bucket_start_s)
+          .integer(7, i.bucket_seconds)
+          .real(8, i.segment_start_s)
+          .real(9, i.energy_j)
+          .real(10, i.static_j)
+          .real(11, i.dynamic_j)
+          .text(12, p.method)
+          .text(13, p.idle_policy)
+          .text(14, p.migpower_version);
+      bind_carbon(instance, 15, i.carbon);
+      instance.run(where);
+    }
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+LedgerTotals SqliteLedger::totals(const std::string& node) {
+  const std::string where = "ledger " + path_;
+  LedgerTotals totals;
+  Statement instances(db_,
+                      "SELECT gpu_uuid, gpu_i_id, profile, sum(energy_j), sum(static_j), "
+                      "sum(dynamic_j) FROM instance_energy WHERE ?1 = '' OR node = ?1 "
+                      "GROUP BY gpu_uuid, gpu_i_id, profile",
+                      where);
+  instances.text(1, node);
+  while (instances.row()) {
+    totals.instances[{instances.column_text(0), static_cast<int>(instances.column_integer(1)),
+                      instances.column_text(2)}] = {
+        instances.column_real(3), instances.column_real(4), instances.column_real(5)};
+  }
+  Statement cards(db_,
+                  "SELECT gpu_uuid, sum(measured_j) FROM card_energy WHERE ?1 = '' OR node = ?1 "
+                  "GROUP BY gpu_uuid",
+                  where);
+  cards.text(1, node);
+  while (cards.row()) totals.cards_measured_j[cards.column_text(0)] = cards.column_real(1);
+  return totals;
+}
+
+}  // namespace migpower
