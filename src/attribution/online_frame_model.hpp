@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -44,6 +45,8 @@ class OnlineFrameModel final : public FrameModel {
     OnlineDisaggregator model;
     double last_timestamp_s = 0.0;
     bool learnt = false;  // a frame has been learnt from, so last_timestamp_s is set
+    // The energy counter (mJ) at last_timestamp_s, NaN when that frame had none.
+    double last_energy_mj = std::numeric_limits<double>::quiet_NaN();
   };
   Card& card_for(const Frame& frame);
 

@@ -28,6 +28,7 @@
 #include "sim/simulator.hpp"
 #include "sources/live_clock.hpp"
 #include "sources/paced_source.hpp"
+#include "tenants/tenant_resolver.hpp"
 #include "trace/trace_reader.hpp"
 
 namespace migpower::cli {
@@ -57,7 +58,27 @@ struct ServeOptions {
   std::string currency;
   std::string ledger_spool = "migpower-spool.db";
   std::size_t ledger_spool_capacity = 100000;
+  // Tenants (docs/tenants.md).
+  bool kubernetes = false;
+  std::string pod_resources_socket = std::string(tenants::kDefaultKubeletSocket);
+  std::vector<std::string> gpu_resources;
+  bool tenant_cgroups = false;
+  std::string tenant_map;
+  std::string tenant_refresh = "10s";
 };
+
+// The tenant resolver the options ask for, or null when they ask for none.
+std::unique_ptr<tenants::TenantResolver> tenant_resolver(const ServeOptions& options) {
+  if (!options.kubernetes && !options.tenant_cgroups && options.tenant_map.empty()) return nullptr;
+  tenants::TenantResolverOptions resolver;
+  resolver.kubelet = options.kubernetes;
+  resolver.kubelet_socket = options.pod_resources_socket;
+  resolver.resource_names = options.gpu_resources;
+  resolver.process_cgroups = options.tenant_cgroups;
+  resolver.mapping_file = options.tenant_map;
+  resolver.refresh_interval_s = parse_duration_option("--tenant-refresh", options.tenant_refresh);
+  return std::make_unique<tenants::TenantResolver>(std::move(resolver));
+}
 
 bool is_postgres_url(const std::string& text) {
   return text.rfind("postgresql://", 0) == 0 || text.rfind("postgres://", 0) == 0;
@@ -200,6 +221,9 @@ int serve(CLI::App& command, ServeOptions& options) {
                                          identity.version});
   }
 
+  const std::unique_ptr<tenants::TenantResolver> tenants = tenant_resolver(options);
+  if (tenants) tenants->start();
+
   StopOnSignals signals;
   const std::atomic<bool>& stop = stop_requested();
   Agent::OpenSource open = source_opener(options, interval_s, stop);
@@ -207,8 +231,10 @@ int serve(CLI::App& command, ServeOptions& options) {
   AgentOptions agent_options;
   agent_options.state_path = options.state;
   agent_options.state_every_s = state_every_s;
-  Agent agent(LiveAttribution(make_attributor(method), identity, clock.now_s()), identity,
-              std::move(open), agent_options, clock, ledger.get());
+  LiveAttribution attribution(make_attributor(method), identity, clock.now_s());
+  attribution.set_tenants(tenants.get());
+  Agent agent(std::move(attribution), identity, std::move(open), agent_options, clock,
+              ledger.get());
   agent.load_state();
 
   AgentHttp server(agent, http, clock);
@@ -297,6 +323,25 @@ void add_serve_command(CLI::App& app, Action& action) {
   command
       ->add_option("--ledger-spool-capacity", options->ledger_spool_capacity,
                    "Batches the spool holds before dropping the oldest (counted)")
+      ->capture_default_str();
+  command->add_flag("--kubernetes", options->kubernetes,
+                    "Name each instance's pod through the kubelet's pod-resources API");
+  command
+      ->add_option("--pod-resources-socket", options->pod_resources_socket,
+                   "The kubelet's pod-resources socket")
+      ->capture_default_str();
+  command->add_option("--gpu-resource", options->gpu_resources,
+                      "A device resource name besides nvidia.com/gpu and nvidia.com/mig-* "
+                      "(repeatable)");
+  command->add_flag("--tenant-cgroups", options->tenant_cgroups,
+                    "Name tenants from the cgroups of the processes on each instance (pods, "
+                    "Slurm jobs)");
+  command->add_option("--tenant-map", options->tenant_map,
+                      "A file mapping instances to tenants (docs/tenants.md), reloaded when it "
+                      "changes");
+  command
+      ->add_option("--tenant-refresh", options->tenant_refresh,
+                   "How often the kubelet and the mapping file are read again")
       ->capture_default_str();
   command->footer(
       "Examples:\n"

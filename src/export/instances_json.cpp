@@ -21,6 +21,13 @@ nlohmann::json instance_json(const LiveCard& card, const LiveInstance& instance,
                         {"GPU_I_ID", std::to_string(instance.gpu_i_id)}};
   if (!snapshot.hostname.empty()) labels["hostname"] = snapshot.hostname;
   if (!instance.workload.empty()) labels["workload"] = instance.workload;
+  if (!instance.pod.empty()) {
+    labels["pod"] = instance.pod;
+    labels["namespace"] = instance.namespace_name;
+    if (!instance.container.empty()) labels["container"] = instance.container;
+  } else if (!instance.tenant.empty()) {
+    labels["tenant"] = instance.tenant;
+  }
   return {{"gpu_i_id", instance.gpu_i_id},
           {"profile", instance.profile},
           {"power_w", instance.power_w},

@@ -21,6 +21,12 @@ struct LiveInstance {
   double static_w = 0.0;
   double dynamic_w = 0.0;
   double sd_w = std::numeric_limits<double>::quiet_NaN();  // NaN: the method gives none
+  // Who holds it (the tenants layer, docs/tenants.md): a Kubernetes pod, or another tenant
+  // (a Slurm job, a mapping file's name). Empty when unknown.
+  std::string pod;
+  std::string namespace_name;
+  std::string container;
+  std::string tenant;
   // Energy since the agent's counters began (carried over a warm restart), joules.
   double energy_j = 0.0;
   double static_energy_j = 0.0;
@@ -57,6 +63,13 @@ struct LedgerHealth {
   std::uint64_t carbon_gaps = 0;  // buckets that no carbon or price period covered
 };
 
+// The tenant sources' health, when the agent names tenants.
+struct TenantSourcesHealth {
+  bool enabled = false;
+  std::map<std::string, bool> up;  // by source: kubelet, cgroups, mapping (enabled ones only)
+  std::map<std::string, std::uint64_t> errors;  // by kind (tenants/tenant_resolver.hpp)
+};
+
 struct LiveSnapshot {
   std::string hostname;
   std::string method;       // as every output names it, e.g. "online"
@@ -69,6 +82,7 @@ struct LiveSnapshot {
   std::map<std::string, std::uint64_t> events;  // by kind: layout_change, card_lost, state_refused
   bool source_ended = false;                    // a replay or simulation ran to its end
   LedgerHealth ledger;
+  TenantSourcesHealth tenants;
 };
 
 }  // namespace migpower

@@ -61,6 +61,14 @@ Labels instance_labels(const LiveCard& card, const LiveInstance& instance,
   Labels labels = card_labels(card, snapshot, options);
   labels.push_back({"GPU_I_PROFILE", instance.profile});
   labels.push_back({"GPU_I_ID", std::to_string(instance.gpu_i_id)});
+  // dcgm-exporter's Kubernetes labels where a pod holds the instance, else `tenant`.
+  if (!instance.pod.empty()) {
+    labels.push_back({"pod", instance.pod});
+    labels.push_back({"namespace", instance.namespace_name});
+    if (!instance.container.empty()) labels.push_back({"container", instance.container});
+  } else if (!instance.tenant.empty()) {
+    labels.push_back({"tenant", instance.tenant});
+  }
   if (!instance.workload.empty()) labels.push_back({"workload", instance.workload});
   return labels;
 }
@@ -165,6 +173,15 @@ std::string prometheus_text(const LiveSnapshot& snapshot, const ExpositionOption
                 {{"kind", kind}}, static_cast<double>(count));
   }
   if (snapshot.ledger.enabled) add_ledger_health(out, snapshot.ledger);
+  for (const auto& [source, up] : snapshot.tenants.up) {
+    out.gauge("migpower_tenant_source_up",
+              "1 while a tenant source answers (kubelet, cgroups, mapping)", {{"source", source}},
+              up ? 1.0 : 0.0);
+  }
+  for (const auto& [kind, count] : snapshot.tenants.errors) {
+    out.counter("migpower_tenant_errors_total", "Tenant source failures by kind (docs/tenants.md)",
+                {{"kind", kind}}, static_cast<double>(count));
+  }
   out.gauge("migpower_source_ended",
             "Whether a replayed or simulated source has run to its end (1) or is still running (0)",
             {}, snapshot.source_ended ? 1.0 : 0.0);

@@ -14,7 +14,7 @@ BucketAccumulator::BucketAccumulator(std::int64_t bucket_seconds)
   }
 }
 
-void BucketAccumulator::close(Open& open, std::vector<BucketBatch>& closed) const {
+void BucketAccumulator::close(Open& open, std::vector<BucketBatch>& closed) {
   BucketBatch batch;
   batch.card = open.card;
   batch.instances.reserve(open.instances.size());

@@ -39,7 +39,7 @@ class BucketAccumulator {
     CardBucket card;
     std::map<InstanceKey, InstanceBucket> instances;
   };
-  void close(Open& open, std::vector<BucketBatch>& closed) const;
+  static void close(Open& open, std::vector<BucketBatch>& closed);
 
   std::int64_t bucket_seconds_;
   std::map<std::string, Open> cards_;  // by gpu_uuid

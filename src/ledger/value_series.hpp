@@ -35,6 +35,9 @@ class ValueSeries {
     double end_s;
     double value;
   };
+  static void read_json(const std::string& text, const std::string& path, ValueSeries& series);
+  static void read_csv(const std::string& text, const std::string& path, Kind kind,
+                       ValueSeries& series);
   std::optional<double> constant_;
   std::vector<Period> periods_;  // sorted, not overlapping
   std::string source_;

@@ -78,6 +78,7 @@ void OnlineDisaggregator::begin_frame(const StaticFeatureVector& psi,
   h_.head<kStatic>() = Eigen::Matrix<double, kStatic, 1>::Map(psi.data());
   for (const auto& features : phi_) h_.tail<kDynamic>() += DynamicVector::Map(features.data());
   dt_s_ = std::isfinite(dt_s) ? std::max(dt_s, 0.0) : 0.0;
+  reading_gap_w_ = 0.0;
   // Each lag candidate's view of the features: a first-order lag over dt (the reading at the
   // frame's end of a sensor with time constant τ, power constant over the frame).
   for (std::size_t j = 0; j < lagged_h_.size(); ++j) {
@@ -193,7 +194,8 @@ void OnlineDisaggregator::share_sd(std::span<const double> static_fraction,
   // A lagging sensor reads what the card drew over the last few frames, not this one: the
   // difference, as the model predicts it, goes to the shares in proportion to their weights.
   const double lag_gap_w =
-      settings_.learn_sensor_lag ? (lagged_h_[lag_choice_] - h_).dot(theta_) : 0.0;
+      reading_gap_w_ +
+      (settings_.learn_sensor_lag ? (lagged_h_[lag_choice_] - h_).dot(theta_) : 0.0);
   for (std::size_t i = 0; i < out.size(); ++i) {
     const double f = static_fraction[i];
     const double w = dynamic_fraction[i];

@@ -2,6 +2,7 @@
 
 #include <Eigen/Core>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
@@ -75,6 +76,10 @@ struct OnlineSettings {
   // sd_noise_scale² times (what the features miss is shared out less evenly than sensor noise),
   // times sd_scale²; plus the power a lagging sensor has not shown yet (the lagged prediction
   // minus the frame's own) times sd_lag, passed on by each instance's weight.
+  // Learn from the card's energy counter where it has one (its mean power over the frame, which
+  // is what the instances' activity describes), not from the power reading; shares are still
+  // reconciled to the reading, and the reading's gap to the counter widens their sd.
+  bool learn_from_energy_counter = true;
   double sd_scale = 0.4;
   double sd_noise_scale = 2.0;
   double sd_lag = 1.5;
@@ -133,6 +138,11 @@ class OnlineDisaggregator {
   // reading is ignored.
   void learn(double measured_w);
 
+  // How far the frame's power reading is from the card's true mean power over the frame, where
+  // something better than the reading tells (the energy counter): share_sd passes it to each
+  // share by its weight. 0 (the default, reset by begin_frame) when unknown.
+  void set_reading_gap(double gap_w) { reading_gap_w_ = std::isfinite(gap_w) ? gap_w : 0.0; }
+
   [[nodiscard]] const Vector& coefficients() const { return theta_; }
   // The coefficients' covariance (W²) and the prior's variances, which bound its diagonal.
   [[nodiscard]] const Matrix& covariance() const { return p_; }
@@ -173,6 +183,7 @@ class OnlineDisaggregator {
   bool lag_started_ = false;
 
   // The current frame.
+  double reading_gap_w_ = 0.0;
   Vector h_;  // [ψ, Σ_i φ_i]
   double dt_s_ = 0.0;
   std::vector<FeatureVector> phi_;

@@ -26,6 +26,7 @@ std::shared_ptr<const LiveSnapshot> Agent::snapshot() const {
 
 void Agent::publish() {
   if (ledger_ != nullptr) attribution_.set_ledger_health(ledger_->health());
+  attribution_.update_tenant_health();
   auto next = std::make_shared<const LiveSnapshot>(attribution_.snapshot());
   const std::lock_guard lock(mutex_);
   snapshot_ = std::move(next);
@@ -82,7 +83,7 @@ void Agent::read_until_failure(FrameSource& source, const std::atomic<bool>& sto
       attribution_.add(frame, now);
       if (ledger_ != nullptr) {
         ledger_->add(frame, attribution_.last_attribution(), attribution_.last_joules_per_watt(),
-                     {});
+                     attribution_.last_tenants());
       }
     } catch (const InputError& error) {
       attribution_.count_source_error("frame");

@@ -29,7 +29,7 @@ AgentHttp::AgentHttp(const Agent& agent, AgentHttpOptions options, LiveClock& cl
   server_.set_read_timeout(5, 0);
   server_.set_write_timeout(5, 0);
   server_.set_keep_alive_max_count(100);
-  server_.set_payload_max_length(64 * 1024);
+  server_.set_payload_max_length(std::size_t{64} * 1024);
   routes();
 }
 

@@ -119,12 +119,22 @@ void LiveAttribution::add(const Frame& frame, double wall_s) {
   update_residual(card, frame, dt_s);
 
   card.instances.resize(frame.instances.size());
+  last_tenants_.assign(frame.instances.size(), std::string());
   for (std::size_t i = 0; i < frame.instances.size(); ++i) {
     const InstanceSample& sample = frame.instances[i];
     LiveInstance& instance = card.instances[i];
     instance.gpu_i_id = sample.gpu_i_id;
     instance.profile = sample.profile;
     if (!sample.workload.empty()) instance.workload = sample.workload;
+    if (tenants_ != nullptr) {
+      const std::optional<tenants::Tenant> tenant =
+          tenants_->resolve(tenants::InstanceQuery{frame.gpu_uuid, sample.gpu_i_id, {}, {}});
+      instance.pod = tenant ? tenant->pod : std::string();
+      instance.namespace_name = tenant ? tenant->namespace_name : std::string();
+      instance.container = tenant ? tenant->container : std::string();
+      instance.tenant = tenant ? tenant->tenant : std::string();
+      last_tenants_[i] = instance.tenant;
+    }
     Totals& totals = totals_[{frame.gpu_uuid, sample.gpu_i_id, sample.profile}];
     if (attribution_.has_power) {
       const InstanceShare& share = attribution_.shares[i];
@@ -158,6 +168,19 @@ void LiveAttribution::update_residual(LiveCard& card, const Frame& frame, double
     it->second = keep * it->second + (1.0 - keep) * residual * residual;
   }
   card.residual_w = std::sqrt(it->second);
+}
+
+void LiveAttribution::update_tenant_health() {
+  if (tenants_ == nullptr) return;
+  const tenants::TenantHealth health = tenants_->health();
+  TenantSourcesHealth& out = snapshot_.tenants;
+  out.enabled = true;
+  out.up.clear();
+  if (health.kubelet.enabled) out.up["kubelet"] = health.kubelet.ok;
+  if (health.cgroups.enabled) out.up["cgroups"] = health.cgroups.ok;
+  if (health.mapping.enabled) out.up["mapping"] = health.mapping.ok;
+  out.errors.clear();
+  for (const auto& [kind, count] : health.errors) out.errors[kind] = count;
 }
 
 void LiveAttribution::seed_totals(const LedgerTotals& totals) {

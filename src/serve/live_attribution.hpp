@@ -13,6 +13,7 @@
 #include "export/live_snapshot.hpp"
 #include "ledger/energy_ledger.hpp"
 #include "ledger/ledger_store.hpp"
+#include "tenants/tenant_resolver.hpp"
 
 namespace migpower {
 
@@ -57,6 +58,13 @@ class LiveAttribution {
   // `on_message` says why. Throws InputError naming the field for a malformed document.
   void load_state(const nlohmann::json& cards, const std::string& where);
 
+  // Names each instance's tenant from now on (may be null; must outlive this).
+  void set_tenants(tenants::TenantResolver* resolver) { tenants_ = resolver; }
+  // Copies the tenant sources' health into the snapshot (before publishing it).
+  void update_tenant_health();
+  // The tenant of each instance of the frame last added ("" where none), for the ledger.
+  [[nodiscard]] const std::vector<std::string>& last_tenants() const { return last_tenants_; }
+
   // Messages for the operator (stderr by default).
   std::function<void(const std::string&)> on_message;
 
@@ -83,6 +91,8 @@ class LiveAttribution {
   std::map<std::string, double> residual_ms_;      // by uuid: running mean square
   std::map<std::string, double> seeded_card_j_;    // by uuid: the ledger's measured sums
   bool seeded_ = false;
+  tenants::TenantResolver* tenants_ = nullptr;
+  std::vector<std::string> last_tenants_;
 };
 
 // A card's MIG layout as text, "1:3g.20gb 2:2g.10gb ...", to compare two frames or a state file.

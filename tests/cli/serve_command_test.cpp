@@ -3,6 +3,7 @@
 // through --state after SIGTERM.
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,6 +20,27 @@ namespace {
 
 using test::AgentProcess;
 using test::run_migpower;
+
+// The rows of `sql` on a SQLite file, as the sqlite3 shell prints them ("a|b\n").
+std::string run_migpower_sql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string rows;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK) {
+      while (sqlite3_step(statement) == SQLITE_ROW) {
+        for (int c = 0; c < sqlite3_column_count(statement); ++c) {
+          const auto* text = sqlite3_column_text(statement, c);
+          rows += (c > 0 ? "|" : "") + std::string(text ? reinterpret_cast<const char*>(text) : "");
+        }
+        rows += "\n";
+      }
+    }
+    sqlite3_finalize(statement);
+  }
+  sqlite3_close(db);
+  return rows;
+}
 
 class ServeCommandTest : public ::testing::Test {
  protected:
@@ -208,6 +230,56 @@ TEST_F(ServeCommandTest, SigtermSavesTheStateAndARestartResumesFromIt) {
                                       " was written by migpower \"0.0.9\""),
             std::string::npos)
       << cold.process().err();
+}
+
+}  // namespace
+}  // namespace migpower
+
+namespace migpower {
+namespace {
+
+// Tenants from a mapping file reach /metrics, the JSON API and the ledger; when the file gives
+// an instance to someone else, the old tenant's series leave /metrics and its energy stays in
+// the ledger under its name.
+TEST_F(ServeCommandTest, TenantsReachMetricsJsonAndTheLedger) {
+  const std::string replay = "replay=" + trace(1200);
+  std::ifstream trace_file(replay.substr(7));
+  std::string line;
+  std::getline(trace_file, line);
+  std::getline(trace_file, line);
+  const std::string uuid =
+      line.substr(line.find(',') + 1, line.find(',', line.find(',') + 1) - line.find(',') - 1);
+  const std::string map = (dir_ / "tenants.map").string();
+  std::ofstream(map) << "# card GPU_I_ID tenant\n" << uuid << " 1 team-a\n";
+  const std::string ledger = (dir_ / "ledger.db").string();
+  AgentProcess agent({"--source", replay, "--speed", "60", "--tenant-map", map, "--tenant-refresh",
+                      "200ms", "--ledger", ledger},
+                     log("agent"));
+  ASSERT_GT(agent.port(), 0) << agent.process().err();
+  const auto has = [](const std::string& text) {
+    return [text](const httplib::Response& r) { return r.body.find(text) != std::string::npos; };
+  };
+  EXPECT_FALSE(
+      agent.poll("/metrics", has("GPU_I_ID=\"1\",tenant=\"team-a\",workload=\"llm-serving\"}"))
+          .empty());
+  EXPECT_FALSE(agent.poll("/api/v1/instances", has("\"tenant\":\"team-a\"")).empty());
+  EXPECT_FALSE(
+      agent.poll("/metrics", has("migpower_tenant_source_up{source=\"mapping\"} 1")).empty());
+
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // buckets of team-a close meanwhile
+  std::ofstream(map) << uuid << " 1 team-b\n";
+  const std::string after = agent.poll("/metrics", has("tenant=\"team-b\",workload"));
+  ASSERT_FALSE(after.empty());
+  EXPECT_EQ(after.find("tenant=\"team-a\""), std::string::npos);  // no frozen series
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  agent.process().signal(SIGTERM);
+  ASSERT_EQ(agent.process().wait_exit(std::chrono::seconds(10)), 0) << agent.process().err();
+  // Both tenants' energy is in the ledger, each under its name.
+  const auto ledger_rows = run_migpower_sql(ledger,
+                                            "SELECT tenant, count(*), sum(energy_j) > 0 FROM "
+                                            "instance_energy WHERE gpu_i_id = 1 GROUP BY tenant");
+  EXPECT_NE(ledger_rows.find("team-a|"), std::string::npos) << ledger_rows;
+  EXPECT_NE(ledger_rows.find("team-b|"), std::string::npos) << ledger_rows;
 }
 
 }  // namespace

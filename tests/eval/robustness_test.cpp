@@ -126,7 +126,9 @@ OnlineRun run_online(const std::vector<Frame>& frames, const OnlineSettings& set
 }
 
 TEST(OnlineRobustness, LearnsTheSensorsLagAndSplitsBetterForIt) {
-  const auto slow = simulate("mixed", "slow-sensor", 1200.0, 2);  // a 2 s sensor window
+  // A 2 s sensor window, and no energy counter (which would make the lag moot).
+  auto slow = simulate("mixed", "slow-sensor", 1200.0, 2);
+  for (auto& frame : slow) frame.energy_mj.reset();
   const OnlineRun learnt = run_online(slow, OnlineSettings{});
   EXPECT_DOUBLE_EQ(learnt.sensor_lag_s, 2.0);
   OnlineSettings blind;
@@ -137,6 +139,27 @@ TEST(OnlineRobustness, LearnsTheSensorsLagAndSplitsBetterForIt) {
   // A sensor that averages over the frame is found to have (almost) no lag.
   const OnlineRun nominal = run_online(simulate("mixed", "nominal", 1200.0, 2), OnlineSettings{});
   EXPECT_LE(nominal.sensor_lag_s, 0.25);
+}
+
+TEST(OnlineRobustness, LearnsFromTheEnergyCounterWhereThereIsOne) {
+  const auto slow = simulate("mixed", "slow-sensor", 1200.0, 2);
+  const OnlineRun counter = run_online(slow, OnlineSettings{});
+  EXPECT_DOUBLE_EQ(counter.sensor_lag_s, 0.0);  // the counter's mean does not lag
+  OnlineSettings reading_only;
+  reading_only.learn_from_energy_counter = false;
+  const OnlineRun reading = run_online(slow, reading_only);
+  EXPECT_DOUBLE_EQ(reading.sensor_lag_s, 2.0);
+  EXPECT_LT(counter.report.wape_pct, reading.report.wape_pct);
+  // Truth within 2 sd of nearly every share: the reading's known gap is in the sd.
+  ASSERT_TRUE(counter.report.coverage_2sd_pct.has_value());
+  EXPECT_GT(*counter.report.coverage_2sd_pct, 85.0);
+  // A counter that resets is not learnt from: the split stays as good as without a counter.
+  auto reset = slow;
+  for (std::size_t k = 0; k < reset.size(); ++k) {
+    if (k % 100 == 50) *reset[k].energy_mj = 1.0;  // a reset now and then
+  }
+  const OnlineRun with_resets = run_online(reset, OnlineSettings{});
+  EXPECT_LT(with_resets.report.wape_pct, 1.2 * counter.report.wape_pct);
 }
 
 TEST(OnlineRobustness, ReportsCoverageAndIdentifiabilityPerInstance) {
