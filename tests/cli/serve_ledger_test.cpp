@@ -49,7 +49,7 @@ class ServeLedgerTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
   }
-  void TearDown() override { if (!getenv("KEEP")) std::filesystem::remove_all(dir_); }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::string trace(const std::string& scenario, int seconds) {
     const std::string path = (dir_ / (scenario + ".csv")).string();
