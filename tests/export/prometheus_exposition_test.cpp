@@ -34,10 +34,24 @@ LiveSnapshot two_cards() {
     card.power_w = 250.0;
     card.energy_j = 1000.0;
     card.residual_w = 1.5;
-    LiveInstance a{1, "3g.20gb", "llm", 150.0, 30.0, 120.0, 2.0, 600.0, 120.0, 480.0};
-    LiveInstance b{
-        2,     "4g.20gb", "",   100.0, 25.0, 75.0, std::numeric_limits<double>::quiet_NaN(),
-        400.0, 100.0,     300.0};
+    const auto instance = [](int id, const char* profile, const char* workload, double power_w,
+                             double sd_w) {
+      LiveInstance i;
+      i.gpu_i_id = id;
+      i.profile = profile;
+      i.workload = workload;
+      i.power_w = power_w;
+      i.static_w = 0.2 * power_w;
+      i.dynamic_w = 0.8 * power_w;
+      i.sd_w = sd_w;
+      i.energy_j = 4.0 * power_w;
+      i.static_energy_j = 0.8 * power_w;
+      i.dynamic_energy_j = 3.2 * power_w;
+      return i;
+    };
+    const LiveInstance a = instance(1, "3g.20gb", "llm", 150.0, 2.0);
+    const LiveInstance b =
+        instance(2, "4g.20gb", "", 100.0, std::numeric_limits<double>::quiet_NaN());
     card.instances = {a, b};
     snapshot.cards.push_back(card);
   }
