@@ -19,6 +19,7 @@
 
 #include "cli/agent_process.hpp"
 #include "cli/run_command.hpp"
+#include "loopback_port.hpp"
 
 namespace migpower {
 namespace {
@@ -35,18 +36,6 @@ constexpr const char* kPrometheus = "/usr/bin/prometheus";
 const std::set<std::string> kPending = {"migpower_instance_carbon_grams_total",
                                         "migpower_tenant_source_up",
                                         "migpower_tenant_errors_total"};
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 struct Answer {
   bool ok = false;
@@ -139,7 +128,7 @@ TEST(GrafanaDashboard, EveryQueryRunsAgainstTheAgentsSeries) {
   AgentProcess agent({"--source", "replay=" + trace, "--speed", "40", "--hostname", "n1"},
                      dir / "agent");
   ASSERT_GT(agent.port(), 0) << agent.process().err();
-  const int port = free_port();
+  const int port = test::free_loopback_port();
   std::ofstream(dir / "prometheus.yml")
       << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
       << "scrape_configs:\n"

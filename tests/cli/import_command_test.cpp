@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "cli/run_command.hpp"
+#include "loopback_port.hpp"
 #include "sources/prometheus/fixture_http_server.hpp"
 #include "trace/trace_reader.hpp"
 
@@ -35,21 +36,6 @@ double now_s() {
 }
 
 // A loopback port nothing listens on right now.
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    ::close(fd);
-    return 0;
-  }
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 fs::path make_temp_dir() {
   const fs::path dir =
@@ -99,7 +85,8 @@ std::string exporter_payload(int n) {
 // Prometheus on loopback with its own config and storage, stopped when the test ends.
 class PrometheusProcess {
  public:
-  PrometheusProcess(const fs::path& dir, int exporter_port) : dir_(dir), port_(free_port()) {
+  PrometheusProcess(const fs::path& dir, int exporter_port)
+      : dir_(dir), port_(test::free_loopback_port()) {
     std::ofstream config(dir / "prometheus.yml");
     config << "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n"
            << "scrape_configs:\n  - job_name: dcgm-exporter\n    static_configs:\n"
@@ -249,7 +236,7 @@ TEST(ImportPrometheus, RealPrometheusScrapingAFixtureExporter) {
 }
 
 TEST(ImportPrometheus, UnreachableServerAndBadOptions) {
-  const int port = free_port();
+  const int port = test::free_loopback_port();
   const auto unreachable =
       test::run_migpower("import prometheus --url http://127.0.0.1:" + std::to_string(port) +
                          " --from 2026-11-01T00:00:00Z --to 2026-11-01T00:01:00Z --timeout 0.5 "

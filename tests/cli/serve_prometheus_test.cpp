@@ -20,6 +20,7 @@
 
 #include "cli/agent_process.hpp"
 #include "cli/run_command.hpp"
+#include "loopback_port.hpp"
 #include "sources/prometheus/fixture_http_server.hpp"
 
 namespace migpower {
@@ -30,18 +31,6 @@ using test::ChildProcess;
 using test::run_migpower;
 
 constexpr const char* kPrometheus = "/usr/bin/prometheus";
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 // An instant query; the result vector as label set -> value.
 std::map<std::string, double> query(httplib::Client& prometheus, const std::string& promql) {
@@ -104,7 +93,7 @@ TEST(ServePrometheus, RatesSumToTheCardAndJoinDcgmExporterSeries) {
                      dir / "agent");
   ASSERT_GT(agent.port(), 0) << agent.process().err();
 
-  const int port = free_port();
+  const int port = test::free_loopback_port();
   std::ofstream(dir / "prometheus.yml")
       << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
       << "scrape_configs:\n"
