@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -12,7 +13,10 @@
 #include "core/error.hpp"
 #include "export/report_attributed_source.hpp"
 #include "export/report_builder.hpp"
+#include "export/report_ledger_source.hpp"
 #include "export/report_writers.hpp"
+#include "ledger/postgres_ledger.hpp"
+#include "ledger/sqlite_ledger.hpp"
 #include "trace/time_text.hpp"
 
 namespace migpower::cli {
@@ -46,16 +50,21 @@ std::optional<double> time_flag(const std::string& text, const char* flag) {
   return t;
 }
 
-// A ledger is read through its own ReportSource; until the ledger layer has one, say so.
-void refuse_ledger_input(const std::string& source) {
-  const bool url = source.starts_with("postgres://") || source.starts_with("postgresql://");
-  const bool sqlite =
-      source.ends_with(".db") || source.ends_with(".sqlite") || source.ends_with(".sqlite3");
-  if (url || sqlite) {
-    throw UsageError("'" + source +
-                     "' looks like a ledger; this build reports from a trace (or --scenario). "
-                     "Ledger input plugs in as a ReportSource (docs/reports.md)");
+bool is_ledger(const std::string& source) {
+  return source.starts_with("postgres://") || source.starts_with("postgresql://") ||
+         source.ends_with(".db") || source.ends_with(".sqlite") || source.ends_with(".sqlite3");
+}
+
+// The stored buckets of a ledger (a SQLite file or a PostgreSQL URL) in the period.
+std::vector<BucketBatch> read_ledger(const std::string& source, const ReportSettings& settings) {
+  std::unique_ptr<LedgerStore> store;
+  if (source.starts_with("postgres")) {
+    store = std::make_unique<PostgresLedger>(source);
+  } else {
+    if (!std::filesystem::exists(source)) throw InputError("no ledger file " + source);
+    store = std::make_unique<SqliteLedger>(source);
   }
+  return store->read(settings.from_s, settings.to_s);
 }
 
 ReportSettings to_settings(const ReportOptions& options) {
@@ -80,16 +89,32 @@ ReportSettings to_settings(const ReportOptions& options) {
   return settings;
 }
 
+int write_report(const Report& report, const ReportOptions& options) {
+  if (report.frames == 0) {
+    throw InputError(report.info.source + ": no frames in the period asked for");
+  }
+  Output output(options.out);
+  if (options.format == "html") write_report_html(output.stream(), report);
+  if (options.format == "csv") write_report_csv(output.stream(), report);
+  if (options.format == "json") output.stream() << report_json(report).dump(2) << "\n";
+  output.close();
+  return 0;
+}
+
 int report_command(const ReportOptions& options) {
   if (options.format != "html" && options.format != "csv" && options.format != "json") {
     throw UsageError("--format must be html, csv or json, not '" + options.format + "'");
   }
-  refuse_ledger_input(options.source.trace);
   ReportSettings settings;
   try {
     settings = to_settings(options);
   } catch (const InputError& e) {
     throw UsageError(e.what());  // a flag's value, not a file's content
+  }
+  if (is_ledger(options.source.trace)) {
+    LedgerReportSource ledger(read_ledger(options.source.trace, settings),
+                              ReportSourceInfo{without_password(options.source.trace), "", ""});
+    return write_report(build_report(ledger, settings), options);
   }
   const MethodChoice method = to_method_choice(options.method);
   OpenedSource opened(options.source);
@@ -97,17 +122,9 @@ int report_command(const ReportOptions& options) {
                                 ReportSourceInfo{opened.name(), method_label(method),
                                                  std::string(to_string(method.idle_policy))},
                                 ReportPeriod{settings.from_s, settings.to_s});
-  const Report report = build_report(source, settings);
-  if (report.frames == 0) {
-    throw InputError(opened.name() + ": no frames in the period asked for");
-  }
-  Output output(options.out);
-  if (options.format == "html") write_report_html(output.stream(), report);
-  if (options.format == "csv") write_report_csv(output.stream(), report);
-  if (options.format == "json") output.stream() << report_json(report).dump(2) << "\n";
-  output.close();
+  const int status = write_report(build_report(source, settings), options);
   opened.report_skipped();
-  return 0;
+  return status;
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "ledger/bucket_rows.hpp"
 
@@ -31,6 +33,11 @@ class LedgerStore {
   // Sums for `node` (every node when empty).
   [[nodiscard]] virtual LedgerTotals totals(const std::string& node) = 0;
   [[nodiscard]] virtual std::string describe() const = 0;
+  // Every stored segment whose bucket starts in [from_s, to_s) (none: unbounded), ordered by
+  // bucket, segment and card, each with its instances and the provenance it was written with:
+  // for reports. Held in memory (about 250 bytes a row).
+  [[nodiscard]] virtual std::vector<BucketBatch> read(std::optional<double> from_s,
+                                                      std::optional<double> to_s) = 0;
 };
 
 }  // namespace migpower

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "ledger/ledger_read.hpp"
 
 namespace migpower {
 namespace {
@@ -265,6 +266,86 @@ LedgerTotals PostgresLedger::totals(const std::string& node) {
         std::stod(PQgetvalue(cards.get(), r, 1));
   }
   return totals;
+}
+
+}  // namespace migpower
+
+namespace migpower {
+namespace {
+
+std::optional<double> optional_value(const PGresult* result, int row, int column) {
+  if (PQgetisnull(result, row, column) != 0) return std::nullopt;
+  return std::stod(PQgetvalue(result, row, column));
+}
+
+BucketCarbon carbon_values(const PGresult* result, int row, int first) {
+  return {optional_value(result, row, first),     optional_value(result, row, first + 1),
+          optional_value(result, row, first + 2), PQgetvalue(result, row, first + 3),
+          optional_value(result, row, first + 4), PQgetvalue(result, row, first + 5)};
+}
+
+}  // namespace
+
+std::vector<BucketBatch> PostgresLedger::read(std::optional<double> from_s,
+                                              std::optional<double> to_s) {
+  if (connection_ == nullptr || PQstatus(connection_) != CONNECTION_OK) connect();
+  const std::string from = number(from_s.value_or(-1e300));
+  const std::string to = number(to_s.value_or(1e300));
+  const char* values[] = {from.c_str(), to.c_str()};
+  const std::string carbon =
+      "carbon_location_g, carbon_market_g, intensity_g_per_kwh, carbon_source, cost, currency";
+  const std::string where = " WHERE bucket_start >= $1::float8 AND bucket_start < $2::float8 ";
+  const std::string order = " ORDER BY bucket_start, segment_start, gpu_uuid";
+  const auto query = [&](const std::string& sql) {
+    Result result(PQexecParams(connection_, sql.c_str(), 2, nullptr, values, nullptr, nullptr, 0),
+                  &PQclear);
+    if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
+      throw InputError("ledger " + safe_url_ + ": " + PQerrorMessage(connection_));
+    }
+    return result;
+  };
+  BatchAssembler batches;
+  const Result cards = query(
+      "SELECT node, method, idle_policy, migpower_version, gpu_uuid, gpu_model, bucket_start, "
+      "bucket_seconds, segment_start, measured_j, unattributed_j, frames, " +
+      carbon + " FROM card_energy" + where + order);
+  for (int r = 0; r < PQntuples(cards.get()); ++r) {
+    const PGresult* c = cards.get();
+    BucketBatch batch;
+    batch.provenance = {PQgetvalue(c, r, 0), PQgetvalue(c, r, 1), PQgetvalue(c, r, 2),
+                        PQgetvalue(c, r, 3)};
+    batch.card = CardBucket{PQgetvalue(c, r, 4),
+                            PQgetvalue(c, r, 5),
+                            std::stoll(PQgetvalue(c, r, 6)),
+                            std::stoll(PQgetvalue(c, r, 7)),
+                            std::stod(PQgetvalue(c, r, 8)),
+                            std::stod(PQgetvalue(c, r, 9)),
+                            std::stod(PQgetvalue(c, r, 10)),
+                            std::stoll(PQgetvalue(c, r, 11)),
+                            carbon_values(c, r, 12)};
+    batches.add_card(std::move(batch));
+  }
+  const Result instances = query(
+      "SELECT gpu_uuid, gpu_i_id, profile, tenant, bucket_start, bucket_seconds, segment_start, "
+      "energy_j, static_j, dynamic_j, " +
+      carbon + " FROM instance_energy" + where + order + ", gpu_i_id");
+  for (int r = 0; r < PQntuples(instances.get()); ++r) {
+    const PGresult* i = instances.get();
+    InstanceBucket instance;
+    instance.gpu_uuid = PQgetvalue(i, r, 0);
+    instance.gpu_i_id = std::stoi(PQgetvalue(i, r, 1));
+    instance.profile = PQgetvalue(i, r, 2);
+    instance.tenant = PQgetvalue(i, r, 3);
+    instance.bucket_start_s = std::stoll(PQgetvalue(i, r, 4));
+    instance.bucket_seconds = std::stoll(PQgetvalue(i, r, 5));
+    instance.segment_start_s = std::stod(PQgetvalue(i, r, 6));
+    instance.energy_j = std::stod(PQgetvalue(i, r, 7));
+    instance.static_j = std::stod(PQgetvalue(i, r, 8));
+    instance.dynamic_j = std::stod(PQgetvalue(i, r, 9));
+    instance.carbon = carbon_values(i, r, 10);
+    batches.add_instance(instance);
+  }
+  return batches.take();
 }
 
 }  // namespace migpower

@@ -2,7 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <memory>
+
 #include "core/error.hpp"
+#include "ledger/ledger_read.hpp"
 
 namespace migpower {
 namespace {
@@ -207,6 +210,93 @@ LedgerTotals SqliteLedger::totals(const std::string& node) {
   cards.text(1, node);
   while (cards.row()) totals.cards_measured_j[cards.column_text(0)] = cards.column_real(1);
   return totals;
+}
+
+}  // namespace migpower
+
+namespace migpower {
+namespace {
+
+constexpr const char* kCarbonColumns =
+    "carbon_location_g, carbon_market_g, intensity_g_per_kwh, carbon_source, cost, currency";
+
+std::optional<double> optional_column(sqlite3_stmt* statement, int index) {
+  if (sqlite3_column_type(statement, index) == SQLITE_NULL) return std::nullopt;
+  return sqlite3_column_double(statement, index);
+}
+
+std::string text_column(sqlite3_stmt* statement, int index) {
+  const auto* text = sqlite3_column_text(statement, index);
+  return text == nullptr ? std::string() : reinterpret_cast<const char*>(text);
+}
+
+BucketCarbon carbon_columns(sqlite3_stmt* statement, int first) {
+  return {optional_column(statement, first),     optional_column(statement, first + 1),
+          optional_column(statement, first + 2), text_column(statement, first + 3),
+          optional_column(statement, first + 4), text_column(statement, first + 5)};
+}
+
+}  // namespace
+
+std::vector<BucketBatch> SqliteLedger::read(std::optional<double> from_s,
+                                            std::optional<double> to_s) {
+  const std::string where = " WHERE bucket_start >= ?1 AND bucket_start < ?2 ";
+  const std::string order = " ORDER BY bucket_start, segment_start, gpu_uuid";
+  const auto bind_period = [&](sqlite3_stmt* statement) {
+    sqlite3_bind_double(statement, 1, from_s.value_or(-1e300));
+    sqlite3_bind_double(statement, 2, to_s.value_or(1e300));
+  };
+  const auto prepare = [&](const std::string& sql) {
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &statement, nullptr) != SQLITE_OK) {
+      throw InputError("ledger " + path_ + ": " + sqlite3_errmsg(db_));
+    }
+    bind_period(statement);
+    return std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>(statement, &sqlite3_finalize);
+  };
+  BatchAssembler batches;
+  const auto cards = prepare(
+      std::string("SELECT node, method, idle_policy, migpower_version, gpu_uuid, gpu_model, "
+                  "bucket_start, bucket_seconds, segment_start, measured_j, unattributed_j, "
+                  "frames, ") +
+      kCarbonColumns + " FROM card_energy" + where + order);
+  while (sqlite3_step(cards.get()) == SQLITE_ROW) {
+    sqlite3_stmt* row = cards.get();
+    BucketBatch batch;
+    batch.provenance = {text_column(row, 0), text_column(row, 1), text_column(row, 2),
+                        text_column(row, 3)};
+    batch.card = CardBucket{text_column(row, 4),
+                            text_column(row, 5),
+                            sqlite3_column_int64(row, 6),
+                            sqlite3_column_int64(row, 7),
+                            sqlite3_column_double(row, 8),
+                            sqlite3_column_double(row, 9),
+                            sqlite3_column_double(row, 10),
+                            sqlite3_column_int64(row, 11),
+                            carbon_columns(row, 12)};
+    batches.add_card(std::move(batch));
+  }
+  const auto instances = prepare(
+      std::string("SELECT gpu_uuid, gpu_i_id, profile, tenant, bucket_start, bucket_seconds, "
+                  "segment_start, energy_j, static_j, dynamic_j, ") +
+      kCarbonColumns + " FROM instance_energy" + where + order + ", gpu_i_id");
+  while (sqlite3_step(instances.get()) == SQLITE_ROW) {
+    sqlite3_stmt* row = instances.get();
+    InstanceBucket instance;
+    instance.gpu_uuid = text_column(row, 0);
+    instance.gpu_i_id = sqlite3_column_int(row, 1);
+    instance.profile = text_column(row, 2);
+    instance.tenant = text_column(row, 3);
+    instance.bucket_start_s = sqlite3_column_int64(row, 4);
+    instance.bucket_seconds = sqlite3_column_int64(row, 5);
+    instance.segment_start_s = sqlite3_column_double(row, 6);
+    instance.energy_j = sqlite3_column_double(row, 7);
+    instance.static_j = sqlite3_column_double(row, 8);
+    instance.dynamic_j = sqlite3_column_double(row, 9);
+    instance.carbon = carbon_columns(row, 10);
+    batches.add_instance(instance);
+  }
+  return batches.take();
 }
 
 }  // namespace migpower

@@ -24,6 +24,8 @@ class SqliteLedger final : public LedgerStore {
 
   void write(const BucketBatch& batch) override;
   [[nodiscard]] LedgerTotals totals(const std::string& node) override;
+  [[nodiscard]] std::vector<BucketBatch> read(std::optional<double> from_s,
+                                              std::optional<double> to_s) override;
   [[nodiscard]] std::string describe() const override { return path_; }
 
   // For the spool and tests: run SQL that returns nothing; throws InputError on failure.

@@ -120,8 +120,14 @@ TEST_F(ReportCommandTest, WritesOneHtmlFile) {
 }
 
 TEST_F(ReportCommandTest, RefusesWhatItCannotRead) {
-  EXPECT_EQ(run_migpower("report node.sqlite").exit_code, 2);
-  EXPECT_EQ(run_migpower("report postgresql://db/migpower").exit_code, 2);
+  // A ledger that is not there: bad input, named.
+  const auto missing = run_migpower("report node.sqlite");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("no ledger file node.sqlite"), std::string::npos);
+  const auto unreachable = run_migpower("report postgresql://migpower:secret@127.0.0.1:1/x");
+  EXPECT_EQ(unreachable.exit_code, 1);
+  EXPECT_NE(unreachable.err.find("postgresql://migpower:***@127.0.0.1:1/x"), std::string::npos);
+  EXPECT_EQ(unreachable.err.find("secret"), std::string::npos);
   EXPECT_EQ(run_migpower("report --scenario mixed --group-by pod").exit_code, 2);
   EXPECT_EQ(run_migpower("report --scenario mixed --format pdf").exit_code, 2);
   EXPECT_EQ(run_migpower("report --scenario mixed --carbon-intensity -5").exit_code, 2);

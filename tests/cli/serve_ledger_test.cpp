@@ -125,6 +125,15 @@ TEST_F(ServeLedgerTest, KillNineLosesAtMostTheBucketInFlightAndAReplayStoresNoth
               1e-9 * expected_j);
   EXPECT_NEAR(sqlite_value(ledger, "SELECT sum(energy_j) FROM instance_energy"), expected_j,
               1e-9 * expected_j);
+  // And a report of the ledger bills the same energy: its groups sum to the card's.
+  const auto report = run_migpower("report " + ledger + " --format json");
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  double reported_j = 0.0;
+  const nlohmann::json document = nlohmann::json::parse(report.out);
+  for (const auto& group : document["groups"]) {
+    reported_j += group["energy_kwh"].get<double>() * 3.6e6;
+  }
+  EXPECT_NEAR(reported_j, expected_j, 1e-6 * expected_j);
 }
 
 TEST_F(ServeLedgerTest, ThreeAgentsWriteOnePostgresThroughAnOutageAndItsSumsMatchTheirOwn) {

@@ -56,7 +56,8 @@ TEST(ServeLive, SeveralCardsACardThatDisappearsAndAnExporterThatHangs) {
   const std::string all =
       agent.poll("/api/v1/instances", [&](const httplib::Response& r) { return cards(r) == 3; });
   ASSERT_FALSE(all.empty()) << agent.process().err();
-  for (const auto& card : nlohmann::json::parse(all)["cards"]) {
+  const nlohmann::json document = nlohmann::json::parse(all);
+  for (const auto& card : document["cards"]) {
     double sum = 0.0;
     for (const auto& instance : card["instances"]) sum += instance["power_w"].get<double>();
     EXPECT_NEAR(sum, card["power_w"].get<double>(), 1e-6);
