@@ -37,7 +37,7 @@ bool LedgerReportSource::next(ReportFrame& out) {
   const BucketBatch& batch = batches_[next_++];
   const CardBucket& card = batch.card;
   out.clear();
-  const double end_s = static_cast<double>(card.bucket_start_s + card.bucket_seconds);
+  const auto end_s = static_cast<double>(card.bucket_start_s + card.bucket_seconds);
   out.timestamp_s = end_s;
   out.gpu_uuid = card.gpu_uuid;
   out.gpu_model = card.gpu_model;
