@@ -8,6 +8,7 @@
 //               --nvml-floor build/bench/nvml_poll_floor
 //               [--scrape-floor build/bench/scrape_floor --exporter-fixture FILE]
 //               [--interval-ms 100] [--frames 60,600] [--slow-frames 10,60] [--repeat 1]
+//               [--agent record|serve] [--cards N]
 //
 // Every program runs as a child process; its CPU time (user + system) and peak RSS come from
 // wait4. Each runs twice, for a short and a long recording; the difference between the two is
@@ -72,7 +73,7 @@ json gpm_metrics(int seed) {
 
 // An H100 80GB whose readings change every 0.1 s of wall time; `mig`: split into seven 1g.10gb
 // instances (each with memory and all eight GPM metrics), else one whole card with GPM.
-std::string h100_scenario(bool mig) {
+std::string h100_scenario(bool mig, int cards = 1) {
   json card = {{"uuid", mig ? "GPU-a1000000-0000-4000-8000-000000000007"
                             : "GPU-a1000000-0000-4000-8000-000000000001"},
                {"name", "NVIDIA H100 80GB HBM3"},
@@ -102,7 +103,16 @@ std::string h100_scenario(bool mig) {
     }
     card["mig_layouts"] = json::array({{{"instances", instances}}});
   }
-  return json{{"wall_clock", true}, {"tick_seconds", 0.1}, {"devices", json::array({card})}}.dump();
+  // `cards` of them (a node of 8 GPUs), each its own UUID.
+  json devices = json::array();
+  for (int c = 0; c < cards; ++c) {
+    json copy = card;
+    std::string uuid = copy["uuid"].get<std::string>();
+    uuid.replace(uuid.size() - 4, 2, c < 10 ? "0" + std::to_string(c) : std::to_string(c));
+    copy["uuid"] = uuid;
+    devices.push_back(copy);
+  }
+  return json{{"wall_clock", true}, {"tick_seconds", 0.1}, {"devices", devices}}.dump();
 }
 
 // ---- NVML calls per frame, migpower against the floor (in this process, on the fake) ----------
@@ -160,8 +170,9 @@ unsigned long total(const CallCounts& counts) {
 }
 
 // Both make the same calls per frame, or the floor is not the floor of this agent.
+// One "frame" is one tick of the node: a frame of each of its `cards` cards.
 unsigned long check_same_calls(const std::string& library, const std::string& scenario,
-                               const std::string& label) {
+                               const std::string& label, int cards) {
   const FakeNvmlHooks hooks(library);
   ::setenv("MIGPOWER_FAKE_NVML_SCENARIO", scenario.c_str(), 1);
   hooks.reset();
@@ -175,7 +186,9 @@ unsigned long check_same_calls(const std::string& library, const std::string& sc
     migpower::NvmlSource source(options);
     migpower::Frame frame;
     agent = calls_per_frame(hooks, [&] {
-      if (!source.next(frame)) fail("the NVML source ended early");
+      for (int c = 0; c < cards; ++c) {
+        if (!source.next(frame)) fail("the NVML source ended early");
+      }
     });
   }
   hooks.reset();
@@ -285,6 +298,7 @@ Measure finish(const Child& child) {
   m.peak_rss_kib = usage.ru_maxrss;
   m.rss_growth_kib = child.rss_late_kib - child.rss_early_kib;
   m.frames = frames_reported(read_text(child.err), "recorded ");
+  if (m.frames < 0) m.frames = frames_reported(read_text(child.err), "stopped after ");
   if (m.frames < 0) m.frames = frames_reported(read_text(child.out), "frames ");
   if (m.frames < 0 && child.argv.back() != "--version") fail(command + ": no frame count");
   return m;
@@ -298,6 +312,8 @@ struct Options {
   long short_frames = 60, long_frames = 600;
   long slow_short_frames = 10, slow_long_frames = 60;  // at 1 s
   int repeat = 1;
+  std::string agent = "record";  // or "serve": the agent with its HTTP side and the online model
+  int cards = 1;                 // fake H100s on the node
 };
 
 // One source (a fake card, or the exporter) as migpower and as its floor would read it.
@@ -313,13 +329,17 @@ std::string ms_text(long ms) { return std::to_string(ms) + "ms"; }
 
 std::vector<std::string> record_argv(const Options& o, const Subject& s, int interval_ms,
                                      long frames, const fs::path& trace) {
-  std::vector<std::string> argv = {o.migpower, "record"};
+  std::vector<std::string> argv = {o.migpower, o.agent};
   argv.insert(argv.end(), s.migpower_source.begin(), s.migpower_source.end());
-  for (const std::string& word :
-       {std::string("--interval"), ms_text(interval_ms), std::string("--duration"),
-        ms_text(interval_ms * frames), std::string("--out"), trace.string()}) {
+  for (const std::string& word : {std::string("--interval"), ms_text(interval_ms),
+                                  std::string("--duration"), ms_text(interval_ms * frames)}) {
     argv.push_back(word);
   }
+  // record writes a trace; serve attributes and serves /metrics on a port of its own.
+  const std::vector<std::string> tail = o.agent == "serve"
+                                            ? std::vector<std::string>{"--listen", "127.0.0.1:0"}
+                                            : std::vector<std::string>{"--out", trace.string()};
+  argv.insert(argv.end(), tail.begin(), tail.end());
   return argv;
 }
 
@@ -375,6 +395,10 @@ int main(int argc, char** argv) {
       const std::string text = argv[++i];
       o.slow_short_frames = std::atol(text.c_str());
       o.slow_long_frames = std::atol(text.c_str() + std::min(text.find(',') + 1, text.size()));
+    } else if (arg == "--agent" && has_value) {
+      o.agent = argv[++i];
+    } else if (arg == "--cards" && has_value) {
+      o.cards = std::atoi(argv[++i]);
     } else if (arg == "--repeat" && has_value) {
       o.repeat = std::atoi(argv[++i]);
     } else {
@@ -383,7 +407,8 @@ int main(int argc, char** argv) {
   }
   if (o.migpower.empty() || o.fake_nvml.empty() || o.nvml_floor.empty() || o.interval_ms < 1 ||
       o.short_frames < 1 || o.long_frames <= o.short_frames || o.slow_short_frames < 1 ||
-      o.slow_long_frames <= o.slow_short_frames || o.repeat < 1) {
+      o.slow_long_frames <= o.slow_short_frames || o.repeat < 1 ||
+      (o.agent != "record" && o.agent != "serve") || o.cards < 1 || o.cards > 16) {
     fail(
         "needs --migpower, --fake-nvml and --nvml-floor (see the top of "
         "bench/cli/agent_bench.cpp)");
@@ -393,15 +418,16 @@ int main(int argc, char** argv) {
   std::vector<Subject> subjects;
   for (const bool mig : {true, false}) {
     Subject s;
-    s.label = mig ? "nvml, H100 7 x 1g.10gb" : "nvml, H100 whole card";
-    const std::string scenario = h100_scenario(mig);
+    s.label = std::string(mig ? "nvml, H100 7 x 1g.10gb" : "nvml, H100 whole card") +
+              (o.cards > 1 ? " x " + std::to_string(o.cards) + " cards" : "");
+    const std::string scenario = h100_scenario(mig, o.cards);
     s.env = {"MIGPOWER_NVML_LIBRARY=" + o.fake_nvml, "MIGPOWER_FAKE_NVML_SCENARIO=" + scenario};
     s.migpower_source = {"--source", "nvml"};
     s.floor = [&o](int interval_ms, long frames) {
       return std::vector<std::string>{o.nvml_floor, o.fake_nvml,
                                       std::to_string(interval_ms / 1000.0), std::to_string(frames)};
     };
-    s.nvml_calls = check_same_calls(o.fake_nvml, scenario, s.label);
+    s.nvml_calls = check_same_calls(o.fake_nvml, scenario, s.label, o.cards);
     subjects.push_back(std::move(s));
   }
 
@@ -503,7 +529,9 @@ int main(int argc, char** argv) {
     std::vector<Measure> measures;
     for (const Child& child : children) measures.push_back(finish(child));
     for (std::size_t s = 0; s < subjects.size(); ++s) {
-      const Measure* m = &measures[s * 8];
+      Measure* m = &measures[s * 8];
+      // migpower counts a frame per card; the floor, a poll of the whole node.
+      for (int k = 0; k < 4; ++k) m[k].frames /= o.cards;
       add(agent_cost[s], m[0], m[1], m[2], m[3]);
       add(floor_cost[s], m[4], m[5], m[6], m[7]);
     }

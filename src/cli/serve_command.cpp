@@ -44,6 +44,7 @@ struct ServeOptions {
   std::uint64_t seed = 1;
   MethodOptions method;
   std::string interval = "1s";
+  std::string duration;  // live sources: stop after this long
   std::string listen = "127.0.0.1:" + std::to_string(kDefaultPort);
   std::string state;
   std::string state_interval = "1m";
@@ -164,6 +165,9 @@ Agent::OpenSource source_opener(const ServeOptions& options, double interval_s,
   const std::string kind = spec.substr(0, equals);
   const std::string argument = equals == std::string::npos ? "" : spec.substr(equals + 1);
   if (kind == "replay" || kind == "simulate") {
+    if (!options.duration.empty()) {
+      throw UsageError("--duration is for live sources; a replay or simulation ends with itself");
+    }
     if (argument.empty()) {
       throw UsageError("--source " + kind + " needs its " +
                        (kind == "replay" ? "trace: replay=TRACE.csv" : "scenario: simulate=mixed"));
@@ -190,6 +194,9 @@ Agent::OpenSource source_opener(const ServeOptions& options, double interval_s,
   LiveSourceOptions live;
   live.interval_s = interval_s;
   live.stop = &stop;
+  if (!options.duration.empty()) {
+    live.duration_s = parse_duration_option("--duration", options.duration);
+  }
   return [spec, live] { return open_live_source(spec, live); };
 }
 
@@ -231,6 +238,7 @@ int serve(CLI::App& command, ServeOptions& options) {
   AgentOptions agent_options;
   agent_options.state_path = options.state;
   agent_options.state_every_s = state_every_s;
+  agent_options.exit_when_source_ends = !options.duration.empty();
   LiveAttribution attribution(make_attributor(method), identity, clock.now_s());
   attribution.set_tenants(tenants.get());
   Agent agent(std::move(attribution), identity, std::move(open), agent_options, clock,
@@ -280,6 +288,9 @@ void add_serve_command(CLI::App& app, Action& action) {
       ->add_option("--interval", options->interval,
                    "Time between frames of a live source (and of simulate): 100ms, 1s, 1m")
       ->capture_default_str();
+  command->add_option("--duration", options->duration,
+                      "Live sources: stop after this long (30s, 5m, 1h) and exit; default: run "
+                      "until SIGTERM/SIGINT");
   command
       ->add_option("--listen", options->listen,
                    "HOST:PORT of the HTTP endpoints (/metrics, /healthz, /readyz, "

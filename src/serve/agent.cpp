@@ -126,7 +126,7 @@ void Agent::run(const std::atomic<bool>& stop) {
   publish();
   save_state();
   // A finished replay keeps its last values served until the agent is stopped.
-  while (!stop.load()) {
+  while (!stop.load() && !options_.exit_when_source_ends) {
     clock_.sleep_until(std::numeric_limits<double>::infinity(), &stop);
   }
 }

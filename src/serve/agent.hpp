@@ -15,9 +15,10 @@
 namespace migpower {
 
 struct AgentOptions {
-  double retry_s = 5.0;         // wait before opening a source again after it failed
-  std::string state_path;       // --state: empty keeps nothing across restarts
-  double state_every_s = 60.0;  // wall seconds between state saves (and one at the end)
+  double retry_s = 5.0;                // wait before opening a source again after it failed
+  std::string state_path;              // --state: empty keeps nothing across restarts
+  double state_every_s = 60.0;         // wall seconds between state saves (and one at the end)
+  bool exit_when_source_ends = false;  // else a finished replay stays served until stop
 };
 
 // The agent's frame loop: reads frames from a source, attributes them (LiveAttribution) and

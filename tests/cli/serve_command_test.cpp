@@ -211,7 +211,9 @@ TEST_F(ServeCommandTest, SigtermSavesTheStateAndARestartResumesFromIt) {
   AgentProcess again({"--source", replay, "--speed", "100", "--state", state}, log("second"));
   ASSERT_GT(again.port(), 0) << again.process().err();
   EXPECT_NE(again.process().err().find("state loaded from " + state), std::string::npos);
-  const std::string body = again.poll("/api/v1/instances", ok);
+  const std::string body = again.poll("/api/v1/instances", [](const httplib::Response& r) {
+    return r.status == 200 && !nlohmann::json::parse(r.body)["cards"].empty();
+  });
   ASSERT_FALSE(body.empty());
   // The counters continue from the saved totals: no reset for Prometheus to see.
   EXPECT_GE(nlohmann::json::parse(body)["cards"][0]["energy_j"].get<double>(), energy_before);
@@ -280,6 +282,40 @@ TEST_F(ServeCommandTest, TenantsReachMetricsJsonAndTheLedger) {
                                             "instance_energy WHERE gpu_i_id = 1 GROUP BY tenant");
   EXPECT_NE(ledger_rows.find("team-a|"), std::string::npos) << ledger_rows;
   EXPECT_NE(ledger_rows.find("team-b|"), std::string::npos) << ledger_rows;
+}
+
+}  // namespace
+}  // namespace migpower
+
+namespace migpower {
+namespace {
+
+// `serve --source nvml --duration` on the fake NVML library: attributes a real NVML source's
+// frames and exits when the duration is over (what bench/cli/agent_bench times); a replay takes
+// no --duration.
+TEST_F(ServeCommandTest, ALiveSourceWithADurationStopsByItself) {
+  const std::string scenario = (dir_ / "scenario.json").string();
+  std::ofstream(scenario) << R"({"wall_clock": true, "tick_seconds": 0.1, "devices": [{
+      "uuid": "GPU-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "name": "NVIDIA A100-SXM4-40GB",
+      "power_mw": [180000, 260000], "energy_start_mj": 1000000, "power_limit_mw": 400000,
+      "sm_clock_mhz": 1410, "mem_clock_mhz": 1215, "temperature_c": 40, "memory_used_mib": 10,
+      "mig_layouts": [{"instances": [
+        {"slot": 0, "gi": 1, "profile": "3g.20gb", "gi_slices": 3, "fb_used_mib": 1000},
+        {"slot": 6, "gi": 13, "profile": "1g.5gb", "gi_slices": 1, "fb_used_mib": 300}]}]}]})";
+  ::setenv("MIGPOWER_NVML_LIBRARY", MIGPOWER_FAKE_NVML, 1);
+  ::setenv("MIGPOWER_FAKE_NVML_SCENARIO", scenario.c_str(), 1);
+  const auto result =
+      run_migpower("serve --source nvml --interval 100ms --duration 1s --listen 127.0.0.1:0");
+  ::unsetenv("MIGPOWER_NVML_LIBRARY");
+  ::unsetenv("MIGPOWER_FAKE_NVML_SCENARIO");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  const std::size_t at = result.err.find("stopped after ");
+  ASSERT_NE(at, std::string::npos) << result.err;
+  EXPECT_GE(std::stoi(result.err.substr(at + 14)), 5);  // about 10 ticks of the one card
+
+  const auto replay = run_migpower("serve --source simulate=mixed --duration 1s");
+  EXPECT_EQ(replay.exit_code, 2);
+  EXPECT_NE(replay.err.find("--duration is for live sources"), std::string::npos);
 }
 
 }  // namespace
