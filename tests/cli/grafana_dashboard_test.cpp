@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "cli/agent_process.hpp"
+#include "cli/prometheus_server.hpp"
 #include "cli/run_command.hpp"
-#include "loopback_port.hpp"
 
 namespace migpower {
 namespace {
@@ -27,8 +27,6 @@ namespace {
 using test::AgentProcess;
 using test::ChildProcess;
 using test::run_migpower;
-
-constexpr const char* kPrometheus = "/usr/bin/prometheus";
 
 // Series the dashboard shows that the agent does not serve yet: carbon (the ledger's carbon
 // intensity) and the tenant sources' health. Their panels must run without error; they may be
@@ -88,7 +86,8 @@ void collect(const nlohmann::json& panels, std::vector<std::pair<std::string, st
 }
 
 TEST(GrafanaDashboard, EveryQueryRunsAgainstTheAgentsSeries) {
-  ASSERT_TRUE(std::filesystem::exists(kPrometheus)) << "scripts/install-deps installs prometheus";
+  ASSERT_TRUE(std::filesystem::exists(test::kPrometheusBinary))
+      << "scripts/install-deps installs prometheus";
   std::ifstream file(std::filesystem::path(MIGPOWER_SOURCE_DIR) / "deploy" / "grafana" /
                      "migpower.json");
   const nlohmann::json dashboard = nlohmann::json::parse(file);
@@ -128,19 +127,8 @@ TEST(GrafanaDashboard, EveryQueryRunsAgainstTheAgentsSeries) {
   AgentProcess agent({"--source", "replay=" + trace, "--speed", "40", "--hostname", "n1"},
                      dir / "agent");
   ASSERT_GT(agent.port(), 0) << agent.process().err();
-  const int port = test::free_loopback_port();
-  std::ofstream(dir / "prometheus.yml")
-      << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-      << "scrape_configs:\n"
-      << "  - job_name: migpower\n    static_configs:\n      - targets: ['127.0.0.1:"
-      << agent.port() << "']\n";
-  ChildProcess prometheus({kPrometheus, "--config.file=" + (dir / "prometheus.yml").string(),
-                           "--storage.tsdb.path=" + (dir / "tsdb").string(),
-                           "--web.listen-address=127.0.0.1:" + std::to_string(port)},
-                          dir / "prometheus");
-  httplib::Client client("127.0.0.1", port);
-  client.set_connection_timeout(2, 0);
-  client.set_read_timeout(10, 0);
+  test::PrometheusServer prometheus(dir, {{"migpower", agent.port()}});
+  httplib::Client client = prometheus.client();
 
   // Wait (bounded) until Prometheus holds 12 s of the agent's series.
   for (int attempt = 0; attempt < 60; ++attempt) {
@@ -173,8 +161,8 @@ TEST(GrafanaDashboard, EveryQueryRunsAgainstTheAgentsSeries) {
   }
   EXPECT_EQ(pending, 3u);  // carbon, and the two tenant-source queries
 
-  prometheus.signal(SIGTERM);
-  EXPECT_TRUE(prometheus.wait_exit(std::chrono::seconds(20)).has_value());
+  prometheus.process().signal(SIGTERM);
+  EXPECT_TRUE(prometheus.process().wait_exit(std::chrono::seconds(20)).has_value());
   agent.process().signal(SIGTERM);
   EXPECT_EQ(agent.process().wait_exit(std::chrono::seconds(10)), 0);
   std::filesystem::remove_all(dir);

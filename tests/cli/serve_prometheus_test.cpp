@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "cli/agent_process.hpp"
+#include "cli/prometheus_server.hpp"
 #include "cli/run_command.hpp"
-#include "loopback_port.hpp"
 #include "sources/prometheus/fixture_http_server.hpp"
 
 namespace migpower {
@@ -29,8 +29,6 @@ namespace {
 using test::AgentProcess;
 using test::ChildProcess;
 using test::run_migpower;
-
-constexpr const char* kPrometheus = "/usr/bin/prometheus";
 
 // An instant query; the result vector as label set -> value.
 std::map<std::string, double> query(httplib::Client& prometheus, const std::string& promql) {
@@ -46,7 +44,8 @@ std::map<std::string, double> query(httplib::Client& prometheus, const std::stri
 }
 
 TEST(ServePrometheus, RatesSumToTheCardAndJoinDcgmExporterSeries) {
-  ASSERT_TRUE(std::filesystem::exists(kPrometheus)) << "scripts/install-deps installs prometheus";
+  ASSERT_TRUE(std::filesystem::exists(test::kPrometheusBinary))
+      << "scripts/install-deps installs prometheus";
   const auto dir = std::filesystem::temp_directory_path() /
                    ("migpower-serve-prometheus-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
@@ -93,21 +92,9 @@ TEST(ServePrometheus, RatesSumToTheCardAndJoinDcgmExporterSeries) {
                      dir / "agent");
   ASSERT_GT(agent.port(), 0) << agent.process().err();
 
-  const int port = test::free_loopback_port();
-  std::ofstream(dir / "prometheus.yml")
-      << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-      << "scrape_configs:\n"
-      << "  - job_name: migpower\n    static_configs:\n      - targets: ['127.0.0.1:"
-      << agent.port() << "']\n"
-      << "  - job_name: dcgm-exporter\n    static_configs:\n      - targets: ['127.0.0.1:"
-      << exporter.port() << "']\n";
-  ChildProcess prometheus({kPrometheus, "--config.file=" + (dir / "prometheus.yml").string(),
-                           "--storage.tsdb.path=" + (dir / "tsdb").string(),
-                           "--web.listen-address=127.0.0.1:" + std::to_string(port)},
-                          dir / "prometheus");
-  httplib::Client client("127.0.0.1", port);
-  client.set_connection_timeout(2, 0);
-  client.set_read_timeout(10, 0);
+  test::PrometheusServer prometheus(
+      dir, {{"migpower", agent.port()}, {"dcgm-exporter", exporter.port()}});
+  httplib::Client client = prometheus.client();
 
   // Wait (bounded) until Prometheus holds 12 s of the agent's counters.
   std::map<std::string, double> instances, cards;
@@ -118,7 +105,7 @@ TEST(ServePrometheus, RatesSumToTheCardAndJoinDcgmExporterSeries) {
     const auto samples = query(client, "count_over_time(migpower_gpu_energy_joules_total[12s])");
     if (!samples.empty() && samples.begin()->second >= 10 && !instances.empty()) break;
   }
-  ASSERT_EQ(instances.size(), 1u) << prometheus.err();
+  ASSERT_EQ(instances.size(), 1u) << prometheus.process().err();
   ASSERT_EQ(cards.size(), 1u);
   const double instance_rate = instances.begin()->second;
   const double card_rate = cards.begin()->second;
@@ -132,8 +119,8 @@ TEST(ServePrometheus, RatesSumToTheCardAndJoinDcgmExporterSeries) {
                             "DCGM_FI_PROF_GR_ENGINE_ACTIVE");
   EXPECT_EQ(joined.size(), 4u);
 
-  prometheus.signal(SIGTERM);
-  EXPECT_TRUE(prometheus.wait_exit(std::chrono::seconds(20)).has_value());
+  prometheus.process().signal(SIGTERM);
+  EXPECT_TRUE(prometheus.process().wait_exit(std::chrono::seconds(20)).has_value());
   agent.process().signal(SIGTERM);
   EXPECT_EQ(agent.process().wait_exit(std::chrono::seconds(10)), 0);
   exporter.stop();
