@@ -38,6 +38,7 @@ int run(int argc, char** argv) {
   add_record_command(app, action);
   add_serve_command(app, action);
   add_report_command(app, action);
+  add_ledger_command(app, action);
 
   try {
     app.parse(argc, argv);

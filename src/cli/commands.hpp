@@ -20,5 +20,6 @@ void add_sources_command(CLI::App& app, Action& action);
 void add_record_command(CLI::App& app, Action& action);
 void add_serve_command(CLI::App& app, Action& action);
 void add_report_command(CLI::App& app, Action& action);
+void add_ledger_command(CLI::App& app, Action& action);
 
 }  // namespace migpower::cli

@@ -1,4 +1,3 @@
-#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -9,15 +8,15 @@
 #include "cli/method_options.hpp"
 #include "cli/output.hpp"
 #include "cli/source_options.hpp"
+#include "cli/time_option.hpp"
 #include "cli/usage_error.hpp"
 #include "core/error.hpp"
 #include "export/report_attributed_source.hpp"
 #include "export/report_builder.hpp"
 #include "export/report_ledger_source.hpp"
 #include "export/report_writers.hpp"
+#include "ledger/open_ledger.hpp"
 #include "ledger/postgres_ledger.hpp"
-#include "ledger/sqlite_ledger.hpp"
-#include "trace/time_text.hpp"
 
 namespace migpower::cli {
 namespace {
@@ -40,31 +39,14 @@ struct ReportOptions {
   std::size_t plot_points = ReportSettings{}.plot_points;
 };
 
-std::optional<double> time_flag(const std::string& text, const char* flag) {
-  if (text.empty()) return std::nullopt;
-  const std::optional<double> t = parse_time_text(text);
-  if (!t) {
-    throw UsageError(std::string(flag) + " '" + text +
-                     "' is not a time (unix seconds or RFC 3339, e.g. 2026-11-01T00:00:00Z)");
-  }
-  return t;
-}
-
 bool is_ledger(const std::string& source) {
-  return source.starts_with("postgres://") || source.starts_with("postgresql://") ||
-         source.ends_with(".db") || source.ends_with(".sqlite") || source.ends_with(".sqlite3");
+  return is_postgres_url(source) || source.ends_with(".db") || source.ends_with(".sqlite") ||
+         source.ends_with(".sqlite3");
 }
 
 // The stored buckets of a ledger (a SQLite file or a PostgreSQL URL) in the period.
 std::vector<BucketBatch> read_ledger(const std::string& source, const ReportSettings& settings) {
-  std::unique_ptr<LedgerStore> store;
-  if (source.starts_with("postgres")) {
-    store = std::make_unique<PostgresLedger>(source);
-  } else {
-    if (!std::filesystem::exists(source)) throw InputError("no ledger file " + source);
-    store = std::make_unique<SqliteLedger>(source);
-  }
-  return store->read(settings.from_s, settings.to_s);
+  return open_ledger(source)->read(settings.from_s, settings.to_s);
 }
 
 ReportSettings to_settings(const ReportOptions& options) {
@@ -81,8 +63,8 @@ ReportSettings to_settings(const ReportOptions& options) {
   settings.embodied_kgco2e = options.embodied_kgco2e;
   settings.lifetime_years = options.lifetime_years;
   settings.plot_points = options.plot_points;
-  settings.from_s = time_flag(options.from, "--from");
-  settings.to_s = time_flag(options.to, "--to");
+  settings.from_s = parse_time_option(options.from, "--from");
+  settings.to_s = parse_time_option(options.to, "--to");
   if (settings.from_s && settings.to_s && *settings.to_s < *settings.from_s) {
     throw UsageError("--to is before --from");
   }

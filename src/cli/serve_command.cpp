@@ -20,6 +20,7 @@
 #include "cli/stop_on_signals.hpp"
 #include "cli/usage_error.hpp"
 #include "core/parse_number.hpp"
+#include "ledger/open_ledger.hpp"
 #include "ledger/value_series.hpp"
 #include "serve/agent.hpp"
 #include "serve/agent_http.hpp"
@@ -59,6 +60,7 @@ struct ServeOptions {
   std::string currency;
   std::string ledger_spool = "migpower-spool.db";
   std::size_t ledger_spool_capacity = 100000;
+  std::string ledger_retention = "90d";  // or "never"
   // Tenants (docs/tenants.md).
   bool kubernetes = false;
   std::string pod_resources_socket = std::string(tenants::kDefaultKubeletSocket);
@@ -79,10 +81,6 @@ std::unique_ptr<tenants::TenantResolver> tenant_resolver(const ServeOptions& opt
   resolver.mapping_file = options.tenant_map;
   resolver.refresh_interval_s = parse_duration_option("--tenant-refresh", options.tenant_refresh);
   return std::make_unique<tenants::TenantResolver>(std::move(resolver));
-}
-
-bool is_postgres_url(const std::string& text) {
-  return text.rfind("postgresql://", 0) == 0 || text.rfind("postgres://", 0) == 0;
 }
 
 // A number is a constant; anything else is a series file (value_series.hpp).
@@ -124,6 +122,16 @@ std::optional<LedgerOptions> ledger_options(const ServeOptions& options) {
   }
   ledger.spool_path = options.ledger_spool;
   ledger.spool_capacity = options.ledger_spool_capacity;
+  if (options.ledger_retention == "never") {
+    ledger.retention_s.reset();
+  } else {
+    const double keep_s = parse_duration_option("--ledger-retention", options.ledger_retention);
+    if (keep_s < static_cast<double>(kRollupSeconds)) {
+      throw UsageError("--ledger-retention must be at least 1h (or never), not " +
+                       options.ledger_retention);
+    }
+    ledger.retention_s = static_cast<std::int64_t>(keep_s);
+  }
   return ledger;
 }
 
@@ -221,6 +229,11 @@ int serve(CLI::App& command, ServeOptions& options) {
                                kVersion};
 
   const std::optional<LedgerOptions> ledger_choice = ledger_options(options);
+  // /api/v1/energy reads the node's file when there is one: it is local and never away.
+  if (ledger_choice) {
+    http.ledger = ledger_choice->sqlite_path.empty() ? ledger_choice->postgres_url
+                                                     : ledger_choice->sqlite_path;
+  }
   std::unique_ptr<LedgerWriter> ledger;
   if (ledger_choice) {
     ledger = std::make_unique<LedgerWriter>(
@@ -334,6 +347,11 @@ void add_serve_command(CLI::App& app, Action& action) {
   command
       ->add_option("--ledger-spool-capacity", options->ledger_spool_capacity,
                    "Batches the spool holds before dropping the oldest (counted)")
+      ->capture_default_str();
+  command
+      ->add_option("--ledger-retention", options->ledger_retention,
+                   "How long ledger buckets keep their detail before they are rolled up to "
+                   "hours (counted back from the newest bucket), or never")
       ->capture_default_str();
   command->add_flag("--kubernetes", options->kubernetes,
                     "Name each instance's pod through the kubelet's pod-resources API");

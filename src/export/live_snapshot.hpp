@@ -61,6 +61,8 @@ struct LedgerHealth {
   std::uint64_t forwarded = 0;    // batches the fleet database has taken
   std::uint64_t dropped = 0;      // spooled batches dropped because the spool was full
   std::uint64_t carbon_gaps = 0;  // buckets that no carbon or price period covered
+  std::uint64_t refused = 0;      // batches for buckets already rolled up to hours
+  std::uint64_t rollups = 0;      // retention roll-ups run
 };
 
 // The tenant sources' health, when the agent names tenants.

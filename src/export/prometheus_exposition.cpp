@@ -112,6 +112,11 @@ void add_ledger_health(Families& out, const LedgerHealth& ledger) {
   out.counter("migpower_ledger_carbon_gaps_total",
               "Buckets that no period of the carbon or price series covered (stored without it)",
               {}, static_cast<double>(ledger.carbon_gaps));
+  out.counter("migpower_ledger_refused_batches_total",
+              "Batches not stored because their bucket was already rolled up to hours", {},
+              static_cast<double>(ledger.refused));
+  out.counter("migpower_ledger_rollups_total", "Retention roll-ups of old buckets to hours", {},
+              static_cast<double>(ledger.rollups));
   if (!ledger.fleet_configured) return;
   out.gauge("migpower_ledger_fleet_up", "1 while the fleet database takes the agent's batches", {},
             ledger.fleet_up ? 1.0 : 0.0);

@@ -6,7 +6,9 @@
 #include <tuple>
 #include <vector>
 
+#include "ledger/bucket_rollup.hpp"
 #include "ledger/bucket_rows.hpp"
+#include "ledger/energy_query.hpp"
 
 namespace migpower {
 
@@ -29,7 +31,9 @@ struct LedgerTotals {
 class LedgerStore {
  public:
   virtual ~LedgerStore() = default;
-  virtual void write(const BucketBatch& batch) = 0;
+  // False, storing nothing, when the batch's bucket starts before its node's roll-up cutoff
+  // (bucket_rollup.hpp): the segment may already be counted in an hour row.
+  virtual bool write(const BucketBatch& batch) = 0;
   // Sums for `node` (every node when empty).
   [[nodiscard]] virtual LedgerTotals totals(const std::string& node) = 0;
   [[nodiscard]] virtual std::string describe() const = 0;
@@ -38,6 +42,14 @@ class LedgerStore {
   // for reports. Held in memory (about 250 bytes a row).
   [[nodiscard]] virtual std::vector<BucketBatch> read(std::optional<double> from_s,
                                                       std::optional<double> to_s) = 0;
+  // The instance buckets of the period summed by the query's grouping, in the database.
+  [[nodiscard]] virtual std::vector<EnergySum> sum_energy(const EnergyQuery& query) = 0;
+  // Rolls the node's buckets before `before_s` (an hour) up to hours, in one transaction.
+  virtual RollupResult roll_up(const std::string& node, std::int64_t before_s) = 0;
+  // The nodes that have written to this store.
+  [[nodiscard]] virtual std::vector<std::string> nodes() = 0;
+  // The end of the node's newest stored bucket; none when it has none.
+  [[nodiscard]] virtual std::optional<double> last_bucket_end_s(const std::string& node) = 0;
 };
 
 }  // namespace migpower

@@ -55,6 +55,9 @@ CREATE VIEW tenant_energy_daily AS
          sum(cost) AS cost, max(currency) AS currency
   FROM instance_energy GROUP BY tenant, day;
 )sql",
+      R"sql(
+CREATE TABLE ledger_retention (node text PRIMARY KEY, rolled_up_before bigint NOT NULL);
+)sql",
   };
   return steps;
 }
@@ -153,9 +156,9 @@ void PostgresLedger::connect() {
       exec("COMMIT");
     }
   } catch (...) {
-    PQexec(connection_, "ROLLBACK");
-    PQexec(connection_,
-           ("SELECT pg_advisory_unlock(" + std::to_string(kMigrationLock) + ")").c_str());
+    PQclear(PQexec(connection_, "ROLLBACK"));
+    PQclear(PQexec(connection_,
+                   ("SELECT pg_advisory_unlock(" + std::to_string(kMigrationLock) + ")").c_str()));
     throw;
   }
   exec("SELECT pg_advisory_unlock(" + std::to_string(kMigrationLock) + ")");
@@ -169,7 +172,23 @@ void PostgresLedger::exec(const std::string& sql) {
   }
 }
 
-void PostgresLedger::write(const BucketBatch& batch) {
+std::unique_ptr<pg_result, void (*)(pg_result*)> PostgresLedger::query(
+    const std::string& sql, const std::vector<std::string>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const std::string& param : params) values.push_back(param.c_str());
+  std::unique_ptr<pg_result, void (*)(pg_result*)> result(
+      PQexecParams(connection_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                   values.data(), nullptr, nullptr, 0),
+      &PQclear);
+  const ExecStatusType status = PQresultStatus(result.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    throw InputError("ledger " + safe_url_ + ": " + PQerrorMessage(connection_));
+  }
+  return result;
+}
+
+bool PostgresLedger::write(const BucketBatch& batch) {
   if (connection_ == nullptr || PQstatus(connection_) != CONNECTION_OK) connect();
   const BucketProvenance& p = batch.provenance;
   const auto run = [&](const char* sql, const Params& params) {
@@ -183,6 +202,13 @@ void PostgresLedger::write(const BucketBatch& batch) {
   };
   try {
     exec("BEGIN");
+    // FOR SHARE: a roll-up of this node in progress holds the row; wait for its cutoff.
+    const auto cutoff = query(rollup_cutoff_sql(SqlDialect::postgres) + " FOR SHARE", {p.node});
+    if (PQntuples(cutoff.get()) > 0 &&
+        batch.card.bucket_start_s < std::stoll(PQgetvalue(cutoff.get(), 0, 0))) {
+      exec("ROLLBACK");
+      return false;
+    }
     const CardBucket& c = batch.card;
     run("INSERT INTO card_energy (node, gpu_uuid, gpu_model, bucket_start, bucket_seconds, "
         "segment_start, measured_j, unattributed_j, frames, method, idle_policy, "
@@ -228,9 +254,10 @@ void PostgresLedger::write(const BucketBatch& batch) {
     }
     exec("COMMIT");
   } catch (...) {
-    if (connection_ != nullptr) PQexec(connection_, "ROLLBACK");
+    if (connection_ != nullptr) PQclear(PQexec(connection_, "ROLLBACK"));
     throw;
   }
+  return true;
 }
 
 LedgerTotals PostgresLedger::totals(const std::string& node) {
@@ -346,6 +373,85 @@ std::vector<BucketBatch> PostgresLedger::read(std::optional<double> from_s,
     batches.add_instance(instance);
   }
   return batches.take();
+}
+
+}  // namespace migpower
+
+namespace migpower {
+
+std::vector<EnergySum> PostgresLedger::sum_energy(const EnergyQuery& energy) {
+  if (connection_ == nullptr || PQstatus(connection_) != CONNECTION_OK) connect();
+  const auto result =
+      query(energy_query_sql(energy.group_by, SqlDialect::postgres),
+            {number(energy.from_s.value_or(-1e300)), number(energy.to_s.value_or(1e300))});
+  const PGresult* r = result.get();
+  const auto keys = static_cast<int>(grouping_keys(energy.group_by).size());
+  const auto real = [r](int row, int column) { return std::stod(PQgetvalue(r, row, column)); };
+  std::vector<EnergySum> sums;
+  for (int row = 0; row < PQntuples(r); ++row) {
+    EnergySum sum;
+    for (int k = 0; k < keys; ++k) sum.key.emplace_back(PQgetvalue(r, row, k));
+    sum.energy_j = real(row, keys);
+    sum.static_j = real(row, keys + 1);
+    sum.dynamic_j = real(row, keys + 2);
+    sum.carbon_location_g = optional_value(r, row, keys + 3);
+    sum.carbon_market_g = optional_value(r, row, keys + 4);
+    sum.cost = optional_value(r, row, keys + 5);
+    sum.currency = PQgetvalue(r, row, keys + 6);
+    sum.energy_without_carbon_j = real(row, keys + 7);
+    sum.first_s = real(row, keys + 8);
+    sum.last_s = real(row, keys + 9);
+    sum.segments = std::stoll(PQgetvalue(r, row, keys + 10));
+    sums.push_back(std::move(sum));
+  }
+  return sums;
+}
+
+RollupResult PostgresLedger::roll_up(const std::string& node, std::int64_t before_s) {
+  if (connection_ == nullptr || PQstatus(connection_) != CONNECTION_OK) connect();
+  RollupResult result;
+  result.before_s = rollup_hour(before_s);
+  const std::vector<std::string> params = {node, std::to_string(result.before_s)};
+  const RollupStatements statements = rollup_sql(SqlDialect::postgres);
+  try {
+    exec("BEGIN");
+    auto steps = statements.steps.begin();
+    (void)query(*steps++, params);  // the cutoff first: it locks the node's row
+    const auto count = query(rollup_count_sql(SqlDialect::postgres), params);
+    result.card_rows_before = std::stoll(PQgetvalue(count.get(), 0, 0));
+    result.instance_rows_before = std::stoll(PQgetvalue(count.get(), 0, 1));
+    for (; steps != statements.steps.end(); ++steps) {
+      // The moves from the temporary tables take no parameters, and PostgreSQL refuses extras.
+      const bool parameters = steps->find('$') != std::string::npos;
+      (void)query(*steps, parameters ? params : std::vector<std::string>{});
+    }
+    const auto rolled = query(statements.rolled_counts, {});
+    result.card_rows_after = std::stoll(PQgetvalue(rolled.get(), 0, 0));
+    result.instance_rows_after = std::stoll(PQgetvalue(rolled.get(), 0, 1));
+    for (const std::string& step : statements.cleanup) exec(step);
+    exec("COMMIT");
+  } catch (...) {
+    if (connection_ != nullptr) PQclear(PQexec(connection_, "ROLLBACK"));
+    throw;
+  }
+  return result;
+}
+
+std::vector<std::string> PostgresLedger::nodes() {
+  if (connection_ == nullptr || PQstatus(connection_) != CONNECTION_OK) connect();
+  const auto result = query("SELECT DISTINCT node FROM card_energy ORDER BY node", {});
+  std::vector<std::string> names;
+  for (int row = 0; row < PQntuples(result.get()); ++row) {
+    names.emplace_back(PQgetvalue(result.get(), row, 0));
+  }
+  return names;
+}
+
+std::optional<double> PostgresLedger::last_bucket_end_s(const std::string& node) {
+  if (connection_ == nullptr || PQstatus(connection_) != CONNECTION_OK) connect();
+  const auto result =
+      query("SELECT max(bucket_start + bucket_seconds) FROM card_energy WHERE node = $1", {node});
+  return optional_value(result.get(), 0, 0);
 }
 
 }  // namespace migpower

@@ -1,10 +1,13 @@
 #pragma once
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "ledger/ledger_store.hpp"
 
 struct pg_conn;
+struct pg_result;
 
 namespace migpower {
 
@@ -22,15 +25,22 @@ class PostgresLedger final : public LedgerStore {
   PostgresLedger(const PostgresLedger&) = delete;
   PostgresLedger& operator=(const PostgresLedger&) = delete;
 
-  void write(const BucketBatch& batch) override;
+  bool write(const BucketBatch& batch) override;
   [[nodiscard]] LedgerTotals totals(const std::string& node) override;
   [[nodiscard]] std::vector<BucketBatch> read(std::optional<double> from_s,
                                               std::optional<double> to_s) override;
+  [[nodiscard]] std::vector<EnergySum> sum_energy(const EnergyQuery& query) override;
+  RollupResult roll_up(const std::string& node, std::int64_t before_s) override;
+  [[nodiscard]] std::vector<std::string> nodes() override;
+  [[nodiscard]] std::optional<double> last_bucket_end_s(const std::string& node) override;
   [[nodiscard]] std::string describe() const override { return safe_url_; }
 
  private:
   void connect();
   void exec(const std::string& sql);
+  // Runs a statement with text parameters; throws InputError unless it succeeds.
+  [[nodiscard]] std::unique_ptr<pg_result, void (*)(pg_result*)> query(
+      const std::string& sql, const std::vector<std::string>& params);
 
   std::string url_;
   std::string safe_url_;  // without the password, for messages

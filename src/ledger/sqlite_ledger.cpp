@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <limits>
 #include <memory>
 
 #include "core/error.hpp"
@@ -59,6 +60,10 @@ class Statement {
   [[nodiscard]] std::int64_t column_integer(int index) const {
     return sqlite3_column_int64(statement_, index);
   }
+  [[nodiscard]] std::optional<double> column_optional(int index) const {
+    if (sqlite3_column_type(statement_, index) == SQLITE_NULL) return std::nullopt;
+    return sqlite3_column_double(statement_, index);
+  }
 
  private:
   sqlite3* db_;
@@ -76,9 +81,10 @@ void bind_carbon(Statement& statement, int first, const BucketCarbon& carbon) {
 
 }  // namespace
 
-SqliteLedger::SqliteLedger(const std::string& path) : path_(path) {
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-      SQLITE_OK) {
+SqliteLedger::SqliteLedger(const std::string& path, Access access) : path_(path) {
+  const bool read_only = access == Access::read_only;
+  const int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     const std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     db_ = nullptr;
@@ -86,14 +92,23 @@ SqliteLedger::SqliteLedger(const std::string& path) : path_(path) {
   }
   sqlite3_busy_timeout(db_, 5000);  // another process (a query) may hold the lock briefly
   try {
-    exec("PRAGMA journal_mode=WAL");
-    exec("PRAGMA synchronous=FULL");
     const auto& migrations = sqlite_ledger_migrations();
     const int version = schema_version();
     if (version > static_cast<int>(migrations.size())) {
       throw InputError("ledger " + path + " has schema version " + std::to_string(version) +
                        ", newer than this migpower's " + std::to_string(migrations.size()));
     }
+    if (read_only) {
+      // Version 2 added carbon and cost, which every query reads.
+      if (version < 2) {
+        throw InputError("ledger " + path + " has schema version " + std::to_string(version) +
+                         " (not a migpower ledger, or one too old to read without migrating; "
+                         "an agent with --ledger migrates it)");
+      }
+      return;
+    }
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=FULL");
     for (auto k = static_cast<std::size_t>(version); k < migrations.size(); ++k) {
       exec("BEGIN IMMEDIATE");
       try {
@@ -128,11 +143,15 @@ int SqliteLedger::schema_version() {
   return statement.row() ? static_cast<int>(statement.column_integer(0)) : 0;
 }
 
-void SqliteLedger::write(const BucketBatch& batch) {
+bool SqliteLedger::write(const BucketBatch& batch) {
   const std::string where = "ledger " + path_;
   const BucketProvenance& p = batch.provenance;
   exec("BEGIN IMMEDIATE");
   try {
+    if (batch.card.bucket_start_s < rolled_up_before(p.node)) {
+      exec("ROLLBACK");
+      return false;
+    }
     Statement card(db_,
                    "INSERT INTO card_energy (node, gpu_uuid, gpu_model, bucket_start, "
                    "bucket_seconds, segment_start, measured_j, unattributed_j, frames, method, "
@@ -187,6 +206,13 @@ void SqliteLedger::write(const BucketBatch& batch) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
+  return true;
+}
+
+std::int64_t SqliteLedger::rolled_up_before(const std::string& node) {
+  Statement cutoff(db_, rollup_cutoff_sql(SqlDialect::sqlite).c_str(), "ledger " + path_);
+  cutoff.text(1, node);
+  return cutoff.row() ? cutoff.column_integer(0) : std::numeric_limits<std::int64_t>::min();
 }
 
 LedgerTotals SqliteLedger::totals(const std::string& node) {
@@ -297,6 +323,86 @@ std::vector<BucketBatch> SqliteLedger::read(std::optional<double> from_s,
     batches.add_instance(instance);
   }
   return batches.take();
+}
+
+}  // namespace migpower
+
+namespace migpower {
+
+std::vector<EnergySum> SqliteLedger::sum_energy(const EnergyQuery& query) {
+  const std::string where = "ledger " + path_;
+  Statement statement(db_, energy_query_sql(query.group_by, SqlDialect::sqlite).c_str(), where);
+  statement.real(1, query.from_s.value_or(-1e300)).real(2, query.to_s.value_or(1e300));
+  const auto keys = static_cast<int>(grouping_keys(query.group_by).size());
+  std::vector<EnergySum> sums;
+  while (statement.row()) {
+    EnergySum sum;
+    for (int k = 0; k < keys; ++k) sum.key.push_back(statement.column_text(k));
+    sum.energy_j = statement.column_real(keys);
+    sum.static_j = statement.column_real(keys + 1);
+    sum.dynamic_j = statement.column_real(keys + 2);
+    sum.carbon_location_g = statement.column_optional(keys + 3);
+    sum.carbon_market_g = statement.column_optional(keys + 4);
+    sum.cost = statement.column_optional(keys + 5);
+    sum.currency = statement.column_text(keys + 6);
+    sum.energy_without_carbon_j = statement.column_real(keys + 7);
+    sum.first_s = statement.column_real(keys + 8);
+    sum.last_s = statement.column_real(keys + 9);
+    sum.segments = statement.column_integer(keys + 10);
+    sums.push_back(std::move(sum));
+  }
+  return sums;
+}
+
+RollupResult SqliteLedger::roll_up(const std::string& node, std::int64_t before_s) {
+  const std::string where = "ledger " + path_;
+  RollupResult result;
+  result.before_s = rollup_hour(before_s);
+  const RollupStatements statements = rollup_sql(SqlDialect::sqlite);
+  exec("BEGIN IMMEDIATE");
+  try {
+    {  // each statement finalized before the temporary tables are dropped
+      Statement count(db_, rollup_count_sql(SqlDialect::sqlite).c_str(), where);
+      count.text(1, node).integer(2, result.before_s);
+      if (count.row()) {
+        result.card_rows_before = count.column_integer(0);
+        result.instance_rows_before = count.column_integer(1);
+      }
+    }
+    for (const std::string& step : statements.steps) {
+      Statement statement(db_, step.c_str(), where);
+      statement.text(1, node).integer(2, result.before_s).run(where);
+    }
+    {
+      Statement rolled(db_, statements.rolled_counts.c_str(), where);
+      if (rolled.row()) {
+        result.card_rows_after = rolled.column_integer(0);
+        result.instance_rows_after = rolled.column_integer(1);
+      }
+    }
+    for (const std::string& step : statements.cleanup) exec(step);
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  return result;
+}
+
+std::vector<std::string> SqliteLedger::nodes() {
+  Statement statement(db_, "SELECT DISTINCT node FROM card_energy ORDER BY node",
+                      "ledger " + path_);
+  std::vector<std::string> names;
+  while (statement.row()) names.push_back(statement.column_text(0));
+  return names;
+}
+
+std::optional<double> SqliteLedger::last_bucket_end_s(const std::string& node) {
+  Statement statement(db_,
+                      "SELECT max(bucket_start + bucket_seconds) FROM card_energy WHERE node = ?1",
+                      "ledger " + path_);
+  statement.text(1, node);
+  return statement.row() ? statement.column_optional(0) : std::nullopt;
 }
 
 }  // namespace migpower

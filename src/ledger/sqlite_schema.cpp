@@ -75,6 +75,13 @@ CREATE VIEW tenant_energy_daily AS
          max(currency) AS currency
   FROM instance_energy GROUP BY tenant, day;
 )sql",
+      // 4: retention: per node, the hour before which buckets were rolled up to hours.
+      R"sql(
+CREATE TABLE ledger_retention (
+  node TEXT PRIMARY KEY,
+  rolled_up_before INTEGER NOT NULL
+);
+)sql",
   };
   return migrations;
 }

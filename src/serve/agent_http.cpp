@@ -4,9 +4,13 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "export/energy_sums.hpp"
 #include "export/instances_json.hpp"
 #include "export/prometheus_exposition.hpp"
+#include "ledger/open_ledger.hpp"
+#include "ledger/postgres_ledger.hpp"
 #include "serve/bounded_task_queue.hpp"
+#include "trace/time_text.hpp"
 
 namespace migpower {
 namespace {
@@ -82,15 +86,63 @@ void AgentHttp::routes() {
                     instances_json(*snapshot, gpu, clock_.now_s(), options_.stale_after_s) + "\n",
                     "application/json");
               });
+  server_.Get("/api/v1/energy", [this](const httplib::Request& request,
+                                       httplib::Response& response) { energy(request, response); });
   server_.set_error_handler([](const httplib::Request& request, httplib::Response& response) {
     if (response.status == 404 && response.body.empty()) {
-      error(
-          response, 404,
-          "no such path " + request.path + " (try /metrics, /healthz, /readyz, /api/v1/instances)");
+      error(response, 404,
+            "no such path " + request.path +
+                " (try /metrics, /healthz, /readyz, /api/v1/instances, /api/v1/energy)");
     }
   });
   server_.set_exception_handler([](const httplib::Request&, httplib::Response& response,
                                    std::exception_ptr) { error(response, 500, "internal error"); });
+}
+
+void AgentHttp::energy(const httplib::Request& request, httplib::Response& response) const {
+  EnergyAnswer answer;
+  for (const auto& [key, value] : request.params) {
+    if (key == "from" || key == "to") {
+      const std::optional<double> t = parse_time_text(value);
+      if (!t) {
+        error(response, 400,
+              key + "='" + value +
+                  "' is not a time (unix seconds or RFC 3339, e.g. 2026-11-01T00:00:00Z)");
+        return;
+      }
+      (key == "from" ? answer.query.from_s : answer.query.to_s) = t;
+    } else if (key == "group_by") {
+      try {
+        answer.query.group_by = parse_energy_grouping(value);
+      } catch (const InputError& e) {
+        error(response, 400, e.what());
+        return;
+      }
+    } else {
+      error(response, 400,
+            "unknown parameter '" + key +
+                "' (known: from, to: unix seconds or RFC 3339; group_by: instance, tenant, "
+                "namespace, gpu, node)");
+      return;
+    }
+  }
+  if (answer.query.from_s && answer.query.to_s && *answer.query.to_s <= *answer.query.from_s) {
+    error(response, 400, "to must be after from");
+    return;
+  }
+  if (options_.ledger.empty()) {
+    error(response, 404, "this agent keeps no ledger (start it with --ledger FILE)");
+    return;
+  }
+  try {
+    // A connection per request: requests are rare, and no state is shared with the loop.
+    answer.ledger = without_password(options_.ledger);
+    answer.sums = open_ledger(options_.ledger)->sum_energy(answer.query);
+  } catch (const InputError& e) {
+    error(response, 503, std::string("the ledger cannot be read: ") + e.what());
+    return;
+  }
+  response.set_content(energy_json(answer) + "\n", "application/json");
 }
 
 int AgentHttp::bind() {

@@ -18,11 +18,14 @@ struct AgentHttpOptions {
   std::size_t queued = 32;
   double stale_after_s = 10.0;  // a card without a frame for this long leaves /metrics
   std::string hostname_label = "hostname";
+  std::string ledger;  // what /api/v1/energy reads: a SQLite file or a URL; empty: no ledger
 };
 
 // The agent's HTTP side: /metrics (Prometheus text, gzip on request), /healthz, /readyz and
 // /api/v1/instances, all read from Agent::snapshot() so that no request waits on the frame
-// loop. Unknown paths answer 404, bad parameters 400, each with a message.
+// loop, and /api/v1/energy, which sums the ledger on a connection of its own (SQLite's WAL lets
+// it read while the loop writes). Unknown paths answer 404, bad parameters 400, each with a
+// message.
 class AgentHttp {
  public:
   AgentHttp(const Agent& agent, AgentHttpOptions options, LiveClock& clock);
@@ -36,6 +39,7 @@ class AgentHttp {
 
  private:
   void routes();
+  void energy(const httplib::Request& request, httplib::Response& response) const;
 
   const Agent& agent_;
   AgentHttpOptions options_;

@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "ledger/postgres_ledger.hpp"
 #include "ledger/sqlite_ledger.hpp"
+#include "trace/time_text.hpp"
 
 namespace migpower {
 namespace {
@@ -85,8 +86,12 @@ void LedgerWriter::write(BucketBatch& batch) {
   if (gap) ++carbon_gaps_;
   if (node_) {
     try {
-      node_->write(batch);
-      ++written_;
+      if (node_->write(batch)) {
+        ++written_;
+      } else {
+        ++refused_;
+      }
+      roll_up_if_due(*node_, batch, node_rolled_up_before_);
     } catch (const InputError& error) {
       ++errors_;
       std::cerr << "migpower: " << error.what() << "\n";
@@ -102,6 +107,23 @@ void LedgerWriter::write(BucketBatch& batch) {
       std::cerr << "migpower: " << error.what() << "\n";
     }
     wake_.notify_all();
+  }
+}
+
+void LedgerWriter::roll_up_if_due(LedgerStore& store, const BucketBatch& newest,
+                                  std::int64_t& rolled) {
+  if (!options_.retention_s) return;
+  const std::int64_t end = newest.card.bucket_start_s + newest.card.bucket_seconds;
+  const std::int64_t cutoff = rollup_hour(end - *options_.retention_s);
+  if (cutoff <= rolled) return;  // at most once an hour of data
+  const RollupResult result = store.roll_up(provenance_.node, cutoff);
+  rolled = cutoff;
+  ++rollups_;
+  if (result.instance_rows_before > 0) {
+    std::cerr << "migpower: ledger " << store.describe() << ": rolled "
+              << result.instance_rows_before << " instance rows before "
+              << format_rfc3339(static_cast<double>(cutoff)) << " up to "
+              << result.instance_rows_after << " hourly rows\n";
   }
 }
 
@@ -127,6 +149,7 @@ void LedgerWriter::finish(double drain_s) {
 void LedgerWriter::forward() {
   std::unique_ptr<PostgresLedger> fleet;
   bool told_down = false;
+  std::int64_t fleet_rolled_up_before = std::numeric_limits<std::int64_t>::min();
   while (true) {
     bool continue_waiting = false;
     {
@@ -143,7 +166,10 @@ void LedgerWriter::forward() {
         batches = spool_->oldest(64);
       }
       for (const auto& [id, batch] : batches) {
-        fleet->write(batch);  // idempotent: a batch sent twice is stored once
+        // Idempotent: a batch sent twice is stored once. The fleet's roll-up of this node runs
+        // here, on the only thread that writes this node's rows to it.
+        if (!fleet->write(batch)) ++refused_;
+        roll_up_if_due(*fleet, batch, fleet_rolled_up_before);
         const std::lock_guard lock(spool_mutex_);
         spool_->remove(id);
         pending_ = spool_->size();
@@ -185,6 +211,8 @@ LedgerHealth LedgerWriter::health() const {
   health.forwarded = forwarded_;
   health.dropped = dropped_;
   health.carbon_gaps = carbon_gaps_;
+  health.refused = refused_;
+  health.rollups = rollups_;
   return health;
 }
 

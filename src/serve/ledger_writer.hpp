@@ -3,6 +3,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,6 +31,9 @@ struct LedgerOptions {
   std::optional<ValueSeries> market_carbon;  // market-based, kept beside it
   std::optional<ValueSeries> price;          // per kWh
   double retry_s = 5.0;                      // between attempts while the database is away
+  // Buckets older than this (before the newest bucket written) are rolled up to hours
+  // (docs/ledger.md#retention); none: kept as they are.
+  std::optional<std::int64_t> retention_s = std::int64_t{90} * 86400;
 };
 
 // The agent's ledger (docs/ledger.md): frames' energy summed into buckets (BucketAccumulator),
@@ -63,6 +67,8 @@ class LedgerWriter {
   void write(BucketBatch& batch);
   void fill_carbon(BucketBatch& batch) const;
   void forward();
+  // Rolls the store up once the newest bucket has moved the retention cutoff past `rolled`.
+  void roll_up_if_due(LedgerStore& store, const BucketBatch& newest, std::int64_t& rolled);
 
   LedgerOptions options_;
   BucketProvenance provenance_;
@@ -77,6 +83,9 @@ class LedgerWriter {
   std::atomic<std::uint64_t> pending_{0};
   std::atomic<std::uint64_t> forwarded_{0};
   std::atomic<std::uint64_t> carbon_gaps_{0};
+  std::atomic<std::uint64_t> refused_{0};
+  std::atomic<std::uint64_t> rollups_{0};
+  std::int64_t node_rolled_up_before_ = std::numeric_limits<std::int64_t>::min();
   std::atomic<bool> fleet_up_{false};
 
   std::mutex spool_mutex_;  // the spool is written by the loop and drained by the forwarder

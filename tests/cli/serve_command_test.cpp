@@ -108,6 +108,10 @@ TEST_F(ServeCommandTest, ServesEveryEndpointAndStopsOnSigterm) {
   ASSERT_TRUE(no_path);
   EXPECT_EQ(no_path->status, 404);
   EXPECT_NE(no_path->body.find("/metrics"), std::string::npos);
+  auto no_ledger = http.Get("/api/v1/energy");
+  ASSERT_TRUE(no_ledger);
+  EXPECT_EQ(no_ledger->status, 404);
+  EXPECT_NE(no_ledger->body.find("--ledger"), std::string::npos);
 
   // /metrics, gzipped when asked.
   auto metrics = http.Get("/metrics", {{"Accept-Encoding", "gzip"}});

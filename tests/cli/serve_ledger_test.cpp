@@ -115,6 +115,23 @@ TEST_F(ServeLedgerTest, KillNineLosesAtMostTheBucketInFlightAndAReplayStoresNoth
   });
   ASSERT_FALSE(first_answer.empty());
   EXPECT_GE(nlohmann::json::parse(first_answer)["cards"][0]["energy_j"].get<double>(), committed_j);
+  // While it runs, /api/v1/energy sums the committed buckets from the file.
+  httplib::Client http("127.0.0.1", again.port());
+  http.set_read_timeout(10, 0);
+  auto energy = http.Get("/api/v1/energy?group_by=gpu&from=0");
+  ASSERT_TRUE(energy);
+  ASSERT_EQ(energy->status, 200) << energy->body;
+  const nlohmann::json live = nlohmann::json::parse(energy->body);
+  EXPECT_EQ(live["group_by"], "gpu");
+  ASSERT_EQ(live["rows"].size(), 1u);
+  EXPECT_GE(live["total"]["energy_j"].get<double>(), 0.9 * committed_j);
+  for (const char* bad : {"/api/v1/energy?group_by=colour", "/api/v1/energy?from=yesterday",
+                          "/api/v1/energy?from=100&to=50", "/api/v1/energy?per=pod"}) {
+    auto refused = http.Get(bad);
+    ASSERT_TRUE(refused) << bad;
+    EXPECT_EQ(refused->status, 400) << bad;
+    EXPECT_TRUE(nlohmann::json::parse(refused->body).contains("error")) << bad;
+  }
   finish(again);
   EXPECT_EQ(sqlite_value(ledger, cards_count), 30.0);
   // The ledger now holds exactly what an uninterrupted attribution of the trace gives.
@@ -134,6 +151,44 @@ TEST_F(ServeLedgerTest, KillNineLosesAtMostTheBucketInFlightAndAReplayStoresNoth
     reported_j += group["energy_kwh"].get<double>() * 3.6e6;
   }
   EXPECT_NEAR(reported_j, expected_j, 1e-6 * expected_j);
+
+  // `migpower ledger query` bills the same energy, per instance and in total, in every format.
+  const auto query = run_migpower("ledger query " + ledger + " --group-by instance --format json");
+  ASSERT_EQ(query.exit_code, 0) << query.err;
+  const nlohmann::json answer = nlohmann::json::parse(query.out);
+  EXPECT_EQ(answer["rows"].size(), 4u);  // mixed: four instances
+  EXPECT_NEAR(answer["total"]["energy_j"].get<double>(), expected_j, 1e-9 * expected_j);
+  EXPECT_NEAR(answer["total"]["energy_kwh"].get<double>() * 3.6e6, expected_j, 1e-6 * expected_j);
+  EXPECT_TRUE(answer["total"]["carbon_location_g"].is_null()) << "no intensity was given";
+  const auto table = run_migpower("ledger query " + ledger + " --from 1767225600");
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("energy kWh"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("total"), std::string::npos);
+  const auto csv = run_migpower("ledger query " + ledger + " --group-by gpu --format csv");
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(csv.out.rfind("node,gpu_uuid,energy_kwh,energy_j,", 0), 0u) << csv.out;
+  // Bad parameters are usage errors (2), a missing ledger bad input (1), each with a message.
+  for (const char* bad :
+       {" --group-by colour", " --from yesterday", " --format xml", " --from 100 --to 50"}) {
+    const auto refused = run_migpower("ledger query " + ledger + bad);
+    EXPECT_EQ(refused.exit_code, 2) << bad;
+    EXPECT_NE(refused.err.find("usage:"), std::string::npos) << refused.err;
+  }
+  const auto missing = run_migpower("ledger query " + (dir_ / "nope.db").string());
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("no ledger file"), std::string::npos) << missing.err;
+
+  // The roll-up command (its effect is tested in tests/ledger/bucket_rollup_test.cpp): 30
+  // minutes are within --keep 1h of the newest bucket, so nothing changes.
+  const auto rollup = run_migpower("ledger rollup " + ledger + " --keep 1h");
+  ASSERT_EQ(rollup.exit_code, 0) << rollup.err;
+  EXPECT_NE(rollup.err.find("0 card and 0 instance rows"), std::string::npos) << rollup.err;
+  EXPECT_EQ(sqlite_value(ledger, cards_count), 30.0);
+  const auto rolled = run_migpower("ledger rollup " + ledger + " --keep 1m");
+  EXPECT_EQ(rolled.exit_code, 2) << "--keep below an hour";
+  const auto keep_none = run_migpower("ledger rollup " + ledger + " --keep 1h --node other");
+  EXPECT_EQ(keep_none.exit_code, 0);
+  EXPECT_NE(keep_none.err.find("no buckets"), std::string::npos) << keep_none.err;
 }
 
 TEST_F(ServeLedgerTest, ThreeAgentsWriteOnePostgresThroughAnOutageAndItsSumsMatchTheirOwn) {
@@ -182,6 +237,19 @@ TEST_F(ServeLedgerTest, ThreeAgentsWriteOnePostgresThroughAnOutageAndItsSumsMatc
                                          "WHERE node = " +
                                          node)),
                 own / 3.6e6 * 380.0, 1e-6 * own);
+  }
+  // `migpower ledger query` sums the fleet database per node, to the same figures.
+  const auto fleet =
+      run_migpower("ledger query " + postgres.url() + " --group-by node --format json");
+  ASSERT_EQ(fleet.exit_code, 0) << fleet.err;
+  const nlohmann::json per_node = nlohmann::json::parse(fleet.out);
+  ASSERT_EQ(per_node["rows"].size(), ledgers.size());
+  for (std::size_t i = 0; i < ledgers.size(); ++i) {
+    const nlohmann::json& row = per_node["rows"][i];
+    EXPECT_EQ(row["node"], "node-" + std::to_string(i + 1));
+    const double own = sqlite_value(ledgers[i], "SELECT sum(energy_j) FROM instance_energy");
+    EXPECT_NEAR(row["energy_j"].get<double>(), own, 1e-9 * own);
+    EXPECT_NEAR(row["carbon_location_kg"].get<double>(), own / 3.6e6 * 0.380, 1e-6 * own);
   }
   // Fleet SQL of docs/ledger.md works on it.
   EXPECT_FALSE(postgres.query("SELECT sum(energy_kwh) FROM tenant_energy_daily").empty());

@@ -125,6 +125,33 @@ TEST_F(SqliteLedgerTest, AFileOfEveryEarlierVersionMigratesKeepingItsRows) {
   }
 }
 
+// A query never upgrades a file that an older agent may still be writing.
+TEST_F(SqliteLedgerTest, ReadOnlyOpensAnOlderFileAsItIs) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    for (std::size_t k = 0; k < 2; ++k) {
+      ASSERT_EQ(sqlite3_exec(db, sqlite_ledger_migrations()[k].c_str(), nullptr, nullptr, nullptr),
+                SQLITE_OK);
+    }
+    sqlite3_exec(db, "PRAGMA user_version=2", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+  }
+  {
+    SqliteLedger reader(path_, SqliteLedger::Access::read_only);
+    EXPECT_EQ(reader.schema_version(), 2);
+    EXPECT_TRUE(reader.sum_energy({}).empty());
+  }
+  SqliteLedger writer(path_);
+  EXPECT_EQ(writer.schema_version(), static_cast<int>(sqlite_ledger_migrations().size()));
+  try {
+    SqliteLedger missing(path_ + ".nothing", SqliteLedger::Access::read_only);
+    FAIL() << "opened a file that is not there";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("cannot open ledger"), std::string::npos);
+  }
+}
+
 TEST_F(SqliteLedgerTest, AFileFromANewerMigpowerIsRefused) {
   {
     sqlite3* db = nullptr;
