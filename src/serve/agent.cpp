@@ -1,5 +1,6 @@
 #include "serve/agent.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <iostream>
 #include <limits>
@@ -28,6 +29,7 @@ void Agent::publish() {
   if (ledger_ != nullptr) attribution_.set_ledger_health(ledger_->health());
   attribution_.update_tenant_health();
   auto next = std::make_shared<const LiveSnapshot>(attribution_.snapshot());
+  unpublished_.clear();
   const std::lock_guard lock(mutex_);
   snapshot_ = std::move(next);
 }
@@ -79,6 +81,9 @@ void Agent::read_until_failure(FrameSource& source, const std::atomic<bool>& sto
       return;
     }
     const double now = clock_.now_s();
+    if (std::find(unpublished_.begin(), unpublished_.end(), frame.gpu_uuid) != unpublished_.end()) {
+      publish();  // the previous tick, which lacked a card
+    }
     try {
       attribution_.add(frame, now);
       if (ledger_ != nullptr) {
@@ -89,7 +94,8 @@ void Agent::read_until_failure(FrameSource& source, const std::atomic<bool>& sto
       attribution_.count_source_error("frame");
       std::cerr << "migpower: frame of " << frame.gpu_uuid << " skipped: " << error.what() << "\n";
     }
-    publish();
+    unpublished_.push_back(frame.gpu_uuid);
+    if (unpublished_.size() >= attribution_.snapshot().cards.size()) publish();
     if (now >= next_save_s_) {
       save_state();
       next_save_s_ = now + options_.state_every_s;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/frame.hpp"
 #include "export/live_snapshot.hpp"
@@ -22,7 +23,9 @@ struct AgentOptions {
 };
 
 // The agent's frame loop: reads frames from a source, attributes them (LiveAttribution) and
-// publishes each new snapshot for the HTTP side, which never waits on the loop. A source that
+// publishes a new snapshot for the HTTP side, which never waits on the loop, once per tick: when
+// every known card has a new frame, or when a card's next frame comes first (a card that
+// stopped answering delays the others by at most one tick). A source that
 // cannot be opened or fails while reading is counted (source errors by kind), told on stderr and
 // opened again after retry_s; a frame the ledger refuses is counted and skipped. A replay or
 // simulation that ends leaves the last snapshot served until stop.
@@ -59,6 +62,9 @@ class Agent {
   LiveClock& clock_;
   LedgerWriter* ledger_;
   double next_save_s_ = 0.0;
+  // Cards attributed since the last publish: a snapshot copies every card, so copying it after
+  // each card's frame would cost cards^2 per tick.
+  std::vector<std::string> unpublished_;
   mutable std::mutex mutex_;  // guards snapshot_ (the pointer, not the value)
   std::shared_ptr<const LiveSnapshot> snapshot_;
 };
