@@ -379,13 +379,13 @@ std::vector<BucketBatch> PostgresLedger::read(std::optional<double> from_s,
 
 namespace migpower {
 
-std::vector<EnergySum> PostgresLedger::sum_energy(const EnergyQuery& energy) {
+std::vector<EnergySum> PostgresLedger::sum_energy(const EnergyQuery& energy_query) {
   if (connection_ == nullptr || PQstatus(connection_) != CONNECTION_OK) connect();
-  const auto result =
-      query(energy_query_sql(energy.group_by, SqlDialect::postgres),
-            {number(energy.from_s.value_or(-1e300)), number(energy.to_s.value_or(1e300))});
+  const auto result = query(
+      energy_query_sql(energy_query.group_by, SqlDialect::postgres),
+      {number(energy_query.from_s.value_or(-1e300)), number(energy_query.to_s.value_or(1e300))});
   const PGresult* r = result.get();
-  const auto keys = static_cast<int>(grouping_keys(energy.group_by).size());
+  const auto keys = static_cast<int>(grouping_keys(energy_query.group_by).size());
   const auto real = [r](int row, int column) { return std::stod(PQgetvalue(r, row, column)); };
   std::vector<EnergySum> sums;
   for (int row = 0; row < PQntuples(r); ++row) {
@@ -441,6 +441,7 @@ std::vector<std::string> PostgresLedger::nodes() {
   if (connection_ == nullptr || PQstatus(connection_) != CONNECTION_OK) connect();
   const auto result = query("SELECT DISTINCT node FROM card_energy ORDER BY node", {});
   std::vector<std::string> names;
+  names.reserve(static_cast<std::size_t>(PQntuples(result.get())));
   for (int row = 0; row < PQntuples(result.get()); ++row) {
     names.emplace_back(PQgetvalue(result.get(), row, 0));
   }

@@ -29,7 +29,7 @@ class PostgresLedger final : public LedgerStore {
   [[nodiscard]] LedgerTotals totals(const std::string& node) override;
   [[nodiscard]] std::vector<BucketBatch> read(std::optional<double> from_s,
                                               std::optional<double> to_s) override;
-  [[nodiscard]] std::vector<EnergySum> sum_energy(const EnergyQuery& query) override;
+  [[nodiscard]] std::vector<EnergySum> sum_energy(const EnergyQuery& energy_query) override;
   RollupResult roll_up(const std::string& node, std::int64_t before_s) override;
   [[nodiscard]] std::vector<std::string> nodes() override;
   [[nodiscard]] std::optional<double> last_bucket_end_s(const std::string& node) override;

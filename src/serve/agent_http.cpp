@@ -105,9 +105,11 @@ void AgentHttp::energy(const httplib::Request& request, httplib::Response& respo
     if (key == "from" || key == "to") {
       const std::optional<double> t = parse_time_text(value);
       if (!t) {
-        error(response, 400,
-              key + "='" + value +
-                  "' is not a time (unix seconds or RFC 3339, e.g. 2026-11-01T00:00:00Z)");
+        std::string message = key;
+        message += "='";
+        message += value;
+        message += "' is not a time (unix seconds or RFC 3339, e.g. 2026-11-01T00:00:00Z)";
+        error(response, 400, message);
         return;
       }
       (key == "from" ? answer.query.from_s : answer.query.to_s) = t;
