@@ -7,12 +7,11 @@
 #include <optional>
 
 #include "core/csv_cell.hpp"
+#include "core/energy_units.hpp"
 #include "trace/time_text.hpp"
 
 namespace migpower {
 namespace {
-
-constexpr double kJoulesPerKwh = 3.6e6;
 
 std::optional<double> scaled(const std::optional<double>& value, double factor) {
   if (!value) return std::nullopt;

@@ -9,12 +9,12 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/energy_units.hpp"
 #include "core/error.hpp"
 
 namespace migpower {
 namespace {
 
-constexpr double kJoulesPerKwh = 3.6e6;
 constexpr double kGramsPerKg = 1000.0;
 constexpr double kSecondsPerYear = 365.25 * 24.0 * 3600.0;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();

@@ -2,10 +2,11 @@
 
 #include <array>
 
+#include "core/energy_units.hpp"
+
 namespace migpower {
 namespace {
 
-constexpr double kJoulesPerKwh = 3.6e6;
 constexpr double kGramsPerKg = 1000.0;
 
 std::optional<double> kwh(double joules) { return joules / kJoulesPerKwh; }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/energy_units.hpp"
 #include "export/report_assets.hpp"
 #include "export/report_columns.hpp"
 #include "export/report_page.hpp"
@@ -15,7 +16,6 @@
 namespace migpower {
 namespace {
 
-constexpr double kJoulesPerKwh = 3.6e6;
 constexpr double kGramsPerKg = 1000.0;
 constexpr int kWattDecimals = 2;
 constexpr int kTimeDecimals = 3;

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
+#include "core/energy_units.hpp"
+
 namespace migpower {
 namespace {
-
-constexpr double kJoulesPerKwh = 3.6e6;
 
 // The value every batch has for `field`, or "mixed".
 template <typename Field>

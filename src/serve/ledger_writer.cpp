@@ -4,18 +4,13 @@
 #include <cmath>
 #include <iostream>
 
+#include "core/energy_units.hpp"
 #include "core/error.hpp"
 #include "ledger/postgres_ledger.hpp"
 #include "ledger/sqlite_ledger.hpp"
 #include "trace/time_text.hpp"
 
 namespace migpower {
-namespace {
-
-constexpr double kJoulesPerKwh = 3.6e6;
-
-}  // namespace
-
 LedgerWriter::LedgerWriter(LedgerOptions options, BucketProvenance provenance)
     : options_(std::move(options)),
       provenance_(std::move(provenance)),
